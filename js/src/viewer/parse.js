@@ -1,0 +1,184 @@
+// Turning file bytes into a three.js object, one parser per format.
+
+import {
+  BufferGeometry,
+  DoubleSide,
+  Group,
+  Mesh,
+  MeshStandardMaterial,
+  Points,
+  PointsMaterial,
+} from 'three';
+import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
+import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
+import { STLLoader } from 'three/examples/jsm/loaders/STLLoader.js';
+
+export const FORMATS = ['glb', 'ply', 'stl'];
+
+/** Light grey-blue used when a file carries no colour of its own. */
+export const NEUTRAL_COLOR = 0xb9bec7;
+
+/**
+ * Normalise a user-supplied format ("GLB", ".ply", "model/stl"...).
+ * @param {string} format
+ * @param {string} [hint] a URL or file name to guess from when format is empty
+ */
+export function normaliseFormat(format, hint) {
+  let f = String(format || '').trim().toLowerCase();
+  if (!f && hint) {
+    const m = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(String(hint));
+    if (m) f = m[1].toLowerCase();
+  }
+  f = f.replace(/^.*[./]/, '');
+  if (f === 'gltf-binary') f = 'glb';
+  if (!FORMATS.includes(f)) {
+    throw new Error(
+      `Unsupported mesh format "${format || f}". Expected one of: ${FORMATS.join(', ')}.`,
+    );
+  }
+  return f;
+}
+
+function neutralMaterial(vertexColors, opacity = 1) {
+  return new MeshStandardMaterial({
+    color: vertexColors ? 0xffffff : NEUTRAL_COLOR,
+    vertexColors,
+    roughness: 0.85,
+    metalness: 0.0,
+    side: DoubleSide,
+    transparent: opacity < 1,
+    opacity,
+  });
+}
+
+/** Read the ASCII header of a PLY file and count its elements. */
+function plyHeaderCounts(buffer) {
+  const head = new Uint8Array(buffer, 0, Math.min(buffer.byteLength, 64 * 1024));
+  let text = '';
+  for (let i = 0; i < head.length; i++) text += String.fromCharCode(head[i]);
+  const end = text.indexOf('end_header');
+  if (!text.startsWith('ply') || end === -1) {
+    throw new Error('This is not a PLY file (missing "ply" / "end_header" header).');
+  }
+  const header = text.slice(0, end);
+  const count = (name) => {
+    const m = new RegExp(`^element\\s+${name}\\s+(\\d+)`, 'm').exec(header);
+    return m ? Number(m[1]) : 0;
+  };
+  return { vertices: count('vertex'), faces: count('face') };
+}
+
+function parsePLY(buffer) {
+  const { faces } = plyHeaderCounts(buffer);
+  const geometry = new PLYLoader().parse(buffer);
+  const position = geometry.getAttribute('position');
+  if (!position || position.count === 0) throw new Error('The PLY file contains no vertices.');
+  const hasColors = Boolean(geometry.getAttribute('color'));
+
+  if (faces === 0) {
+    // A point cloud (common output of the dense reconstruction step).
+    geometry.computeBoundingBox();
+    const size = geometry.boundingBox.getSize(geometry.boundingBox.min.clone()).length();
+    const material = new PointsMaterial({
+      size: Math.max(size / 400, 1e-6),
+      sizeAttenuation: true,
+      vertexColors: hasColors,
+      color: hasColors ? 0xffffff : NEUTRAL_COLOR,
+    });
+    const points = new Points(geometry, material);
+    points.name = 'points';
+    return points;
+  }
+
+  if (!geometry.getAttribute('normal')) geometry.computeVertexNormals();
+  const mesh = new Mesh(geometry, neutralMaterial(hasColors));
+  mesh.name = 'mesh';
+  return mesh;
+}
+
+function parseSTL(buffer) {
+  /** @type {BufferGeometry & {hasColors?: boolean, alpha?: number}} */
+  const geometry = new STLLoader().parse(buffer);
+  const position = geometry.getAttribute('position');
+  if (!position || position.count === 0) throw new Error('The STL file contains no triangles.');
+  if (!geometry.getAttribute('normal')) geometry.computeVertexNormals();
+  const hasColors = Boolean(geometry.hasColors && geometry.getAttribute('color'));
+  const opacity = hasColors && typeof geometry.alpha === 'number' ? geometry.alpha : 1;
+  const mesh = new Mesh(geometry, neutralMaterial(hasColors, opacity));
+  mesh.name = 'mesh';
+  return mesh;
+}
+
+async function parseGLB(buffer) {
+  const loader = new GLTFLoader();
+  let gltf;
+  try {
+    gltf = await loader.parseAsync(buffer, '');
+  } catch (err) {
+    const msg = (err && err.message) || String(err);
+    throw new Error(`Could not read the GLB file: ${msg.replace(/^THREE\.GLTFLoader:\s*/, '')}`);
+  }
+  const root = gltf.scene || (gltf.scenes && gltf.scenes[0]);
+  if (!root) throw new Error('The GLB file contains no scene.');
+
+  root.traverse((obj) => {
+    if (!obj.isMesh && !obj.isPoints) return;
+    const materials = Array.isArray(obj.material) ? obj.material : [obj.material];
+    for (const mat of materials) {
+      if (!mat) continue;
+      // The glTF default material is fully metallic, which renders almost
+      // black without an environment map. Scanned meshes are matte: tone it
+      // down unless the file drives metalness with a texture.
+      if (mat.isMeshStandardMaterial && !mat.metalnessMap && mat.metalness > 0.5) {
+        mat.metalness = 0.1;
+      }
+      // Photogrammetry meshes often have inconsistent winding.
+      if (obj.isMesh && !mat.transparent) mat.side = DoubleSide;
+    }
+  });
+
+  const group = new Group();
+  group.name = 'gltf';
+  group.add(root);
+  return group;
+}
+
+/**
+ * Parse `buffer` as `format` into an Object3D.
+ * @param {ArrayBuffer} buffer
+ * @param {'glb'|'ply'|'stl'} format
+ * @returns {Promise<import('three').Object3D>}
+ */
+export async function parseMesh(buffer, format) {
+  if (!buffer || buffer.byteLength === 0) throw new Error('The mesh file is empty.');
+  switch (format) {
+    case 'glb':
+      return parseGLB(buffer);
+    case 'ply':
+      return parsePLY(buffer);
+    case 'stl':
+      return parseSTL(buffer);
+    default:
+      throw new Error(`Unsupported mesh format "${format}".`);
+  }
+}
+
+/** Count vertices and triangles/points of everything under `root`. */
+export function meshStats(root) {
+  let vertices = 0;
+  let triangles = 0;
+  let points = 0;
+  root.traverse((obj) => {
+    const geom = obj.geometry;
+    if (!geom || !geom.getAttribute) return;
+    const pos = geom.getAttribute('position');
+    if (!pos) return;
+    if (obj.isPoints) {
+      points += pos.count;
+    } else if (obj.isMesh) {
+      vertices += pos.count;
+      triangles += geom.index ? geom.index.count / 3 : pos.count / 3;
+    }
+  });
+  return { vertices, triangles: Math.round(triangles), points };
+}

@@ -1,0 +1,178 @@
+// DOM around the canvas: the wrapper, status/progress text, error message,
+// the toolbar with the "Fit" button and the stats line. Inline styles only,
+// so the viewer needs no CSS file.
+
+const FONT =
+  'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+function el(tag, style, text) {
+  const node = document.createElement(tag);
+  Object.assign(node.style, style);
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+export function formatBytes(n) {
+  if (!Number.isFinite(n)) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+function formatCount(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/**
+ * Build the viewer chrome inside `element`.
+ * @param {HTMLElement} element
+ * @param {{name?: string}} options
+ */
+export function createUI(element, { name } = {}) {
+  // The overlays are absolutely positioned against the wrapper, which fills
+  // the element. Give a zero-height element a usable default height.
+  if (element.clientHeight === 0 && !element.style.height) {
+    element.style.height = '480px';
+  }
+
+  const root = el('div', {
+    position: 'relative',
+    width: '100%',
+    height: '100%',
+    minHeight: '120px',
+    overflow: 'hidden',
+    fontFamily: FONT,
+    fontSize: '13px',
+    lineHeight: '1.4',
+    outline: 'none',
+  });
+  root.className = 'openstrate-viewer';
+  root.tabIndex = 0;
+  root.setAttribute('role', 'application');
+  root.setAttribute('aria-label', name ? `3D view of ${name}` : '3D mesh view');
+
+  const stage = el('div', { position: 'absolute', inset: '0' });
+  root.appendChild(stage);
+
+  const pill = {
+    position: 'absolute',
+    padding: '4px 10px',
+    borderRadius: '6px',
+    background: 'rgba(20, 22, 26, 0.72)',
+    color: '#f2f3f5',
+    pointerEvents: 'none',
+    userSelect: 'none',
+  };
+
+  const status = el('div', {
+    ...pill,
+    left: '50%',
+    top: '50%',
+    transform: 'translate(-50%, -50%)',
+    whiteSpace: 'nowrap',
+  });
+  status.setAttribute('role', 'status');
+  status.setAttribute('aria-live', 'polite');
+  root.appendChild(status);
+
+  const info = el('div', {
+    ...pill,
+    left: '8px',
+    bottom: '8px',
+    fontSize: '12px',
+    display: 'none',
+    maxWidth: 'calc(100% - 16px)',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+  });
+  root.appendChild(info);
+
+  const fitButton = el(
+    'button',
+    {
+      position: 'absolute',
+      top: '8px',
+      right: '8px',
+      padding: '4px 12px',
+      border: '1px solid rgba(255, 255, 255, 0.25)',
+      borderRadius: '6px',
+      background: 'rgba(20, 22, 26, 0.72)',
+      color: '#f2f3f5',
+      font: `12px ${FONT}`,
+      cursor: 'pointer',
+      display: 'none',
+    },
+    'Fit',
+  );
+  fitButton.type = 'button';
+  fitButton.title = 'Fit the mesh to the view (F or double-click)';
+  root.appendChild(fitButton);
+
+  element.appendChild(root);
+
+  return {
+    root,
+    stage,
+    fitButton,
+    showStatus(text) {
+      status.textContent = text;
+      status.style.display = '';
+    },
+    hideStatus() {
+      status.style.display = 'none';
+    },
+    progress(loaded, total) {
+      const pct = total ? Math.min(100, Math.floor((100 * loaded) / total)) : null;
+      this.showStatus(
+        pct != null ? `Loading mesh… ${pct}%` : `Loading mesh… ${formatBytes(loaded)}`,
+      );
+    },
+    showError(message) {
+      status.style.display = 'none';
+      info.style.display = 'none';
+      fitButton.style.display = 'none';
+      const box = el('div', {
+        position: 'absolute',
+        inset: '0',
+        display: 'flex',
+        alignItems: 'center',
+        justifyContent: 'center',
+        padding: '16px',
+        boxSizing: 'border-box',
+      });
+      const msg = el('div', {
+        maxWidth: '520px',
+        padding: '12px 16px',
+        borderRadius: '8px',
+        border: '1px solid #d9534f',
+        background: '#fdf1f0',
+        color: '#8a1f1b',
+        whiteSpace: 'pre-wrap',
+        overflowWrap: 'anywhere',
+      });
+      msg.setAttribute('role', 'alert');
+      const title = el('strong', { display: 'block', marginBottom: '4px' });
+      title.textContent = name ? `Could not show ${name}` : 'Could not show the mesh';
+      msg.appendChild(title);
+      msg.appendChild(document.createTextNode(message));
+      box.appendChild(msg);
+      root.appendChild(box);
+    },
+    showReady(stats) {
+      status.style.display = 'none';
+      fitButton.style.display = '';
+      const parts = [];
+      if (name) parts.push(name);
+      if (stats.vertices) parts.push(`${formatCount(stats.vertices)} vertices`);
+      if (stats.triangles) parts.push(`${formatCount(stats.triangles)} triangles`);
+      if (stats.points) parts.push(`${formatCount(stats.points)} points`);
+      info.textContent = parts.join(' · ');
+      info.title = info.textContent;
+      info.style.display = parts.length ? '' : 'none';
+    },
+    dispose() {
+      root.remove();
+    },
+  };
+}
