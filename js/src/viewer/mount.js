@@ -59,7 +59,11 @@ export async function mount(element, options = {}) {
       if (stage) stage.dispose();
       stage = null;
       ui.dispose();
-      if (element[MOUNTED] === handle) delete element[MOUNTED];
+      if (element[MOUNTED] === handle) {
+        delete element[MOUNTED];
+        delete element.dataset.state;
+        delete element.dataset.error;
+      }
     },
   };
   element[MOUNTED] = handle;

@@ -80,7 +80,7 @@ function parsePLY(buffer) {
     geometry.computeBoundingBox();
     const size = geometry.boundingBox.getSize(geometry.boundingBox.min.clone()).length();
     const material = new PointsMaterial({
-      size: Math.max(size / 400, 1e-6),
+      size: Math.max(size / 80, 1e-6), // about 2-3 px at the fitted distance
       sizeAttenuation: true,
       vertexColors: hasColors,
       color: hasColors ? 0xffffff : NEUTRAL_COLOR,
@@ -109,7 +109,27 @@ function parseSTL(buffer) {
   return mesh;
 }
 
+/** True when the bytes start with the binary glTF signature "glTF". */
+function isBinaryGLTF(buffer) {
+  if (buffer.byteLength < 12) return false;
+  const b = new Uint8Array(buffer, 0, 4);
+  return b[0] === 0x67 && b[1] === 0x6c && b[2] === 0x54 && b[3] === 0x46;
+}
+
+/** True when the bytes look like a JSON glTF (first non-blank byte is "{"). */
+function looksLikeJSON(buffer) {
+  const b = new Uint8Array(buffer, 0, Math.min(buffer.byteLength, 64));
+  for (const c of b) {
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xef || c === 0xbb || c === 0xbf) continue;
+    return c === 0x7b;
+  }
+  return false;
+}
+
 async function parseGLB(buffer) {
+  if (!isBinaryGLTF(buffer) && !looksLikeJSON(buffer)) {
+    throw new Error('This is not a GLB file (it does not start with the "glTF" signature).');
+  }
   const loader = new GLTFLoader();
   let gltf;
   try {

@@ -31,8 +31,10 @@ function formatCount(n) {
 export function createUI(element, { name } = {}) {
   // The overlays are absolutely positioned against the wrapper, which fills
   // the element. Give a zero-height element a usable default height.
+  let addedHeight = false;
   if (element.clientHeight === 0 && !element.style.height) {
     element.style.height = '480px';
+    addedHeight = true;
   }
 
   const root = el('div', {
@@ -173,6 +175,7 @@ export function createUI(element, { name } = {}) {
     },
     dispose() {
       root.remove();
+      if (addedHeight) element.style.removeProperty('height');
     },
   };
 }
