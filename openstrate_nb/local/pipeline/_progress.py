@@ -1,0 +1,60 @@
+"""Progress forwarding with a heartbeat, so long native calls still report about twice a second."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from ._result import ProgressCallback
+
+
+class Progress:
+    """Wraps the caller's ``report``; remembers the last call so a heartbeat can repeat it."""
+
+    def __init__(self, report: ProgressCallback, interval: float = 0.5):
+        self._report = report
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._last: tuple[str, int, int] | None = None
+        self._last_time = 0.0
+
+    def __call__(self, stage: str, current: int, total: int) -> None:
+        with self._lock:
+            self._last = (stage, int(current), int(total))
+            self._last_time = time.monotonic()
+            self._report(stage, int(current), int(total))
+
+    def throttled(self, stage: str, current: int, total: int, every: float = 0.2) -> None:
+        """Report unless the last report is more recent than ``every`` seconds (tight loops)."""
+        if time.monotonic() - self._last_time >= every or current >= total:
+            self(stage, current, total)
+
+    @contextmanager
+    def heartbeat(self, stage: str, total: int, poll: Callable[[], int] | None = None) -> Iterator[None]:
+        """While the body runs (typically one long C++ call), report ``stage`` at least twice a second.
+
+        ``poll`` may return the current count (e.g. rows written so far); otherwise the last
+        reported count is repeated.
+        """
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self._interval):
+                current = self._last[1] if self._last and self._last[0] == stage else 0
+                if poll is not None:
+                    try:
+                        current = max(current, min(int(poll()), total))
+                    except Exception:  # a poll failing (e.g. a locked database) must not end the job
+                        pass
+                self(stage, current, total)
+
+        self(stage, 0, total)
+        thread = threading.Thread(target=beat, name=f"progress-{stage}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()

@@ -1,0 +1,188 @@
+"""Dense depth from rectified neighbouring keyframes with OpenCV's semi-global matching.
+
+(COLMAP's PatchMatch stereo needs CUDA, so it is not an option on a CPU-only machine.)
+For each keyframe we pick a partner whose baseline is long enough for precise depth yet
+short enough that the two views still look alike, rectify the pair so matches lie on the
+same row, run StereoSGBM in both directions and keep only disparities on which the left
+and right passes agree. The depth map lives in the rectified left camera, which is just
+the left camera turned slightly, so fusion treats it as an ordinary pinhole view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class DepthView:
+    depth: np.ndarray  # (h, w) float32 z-depth, 0 where unknown
+    rgb: np.ndarray  # (h, w, 3) uint8, the rectified left image
+    K: np.ndarray  # 3x3 intrinsics of the rectified left camera (pixel-centre convention)
+    world_from_camera: np.ndarray  # 4x4 of the rectified left camera
+    key: int  # which keyframe (position in the registered list) the view belongs to
+
+
+def median_scene_depth(world_from_camera: np.ndarray, points: np.ndarray, seen: np.ndarray) -> tuple[float, float, float]:
+    """5th, 50th and 95th percentile depth of the sparse points a keyframe observes."""
+    if seen.size < 10:
+        seen = np.arange(len(points))
+    cam = (points[seen] - world_from_camera[:3, 3]) @ world_from_camera[:3, :3]
+    z = cam[:, 2][cam[:, 2] > 0]
+    if z.size < 5:
+        return 0.0, 0.0, 0.0
+    return tuple(float(v) for v in np.percentile(z, [5, 50, 95]))
+
+
+def choose_partner(i: int, poses: np.ndarray, depth_med: float, reach: int = 6,
+                   target_ratio: float = 0.1) -> int | None:
+    """The neighbour of keyframe ``i`` that makes the best stereo pair, or ``None``.
+
+    Good pairs have a baseline of roughly ``target_ratio`` of the scene depth (disparity
+    precision grows with it, view similarity falls), mostly sideways in the camera (the
+    rectification then stays mild), and optical axes within 30 degrees.
+    """
+    if depth_med <= 0:
+        return None
+    best, best_cost = None, np.inf
+    zi = poses[i][:3, 2]
+    for j in range(max(0, i - reach), min(len(poses), i + reach + 1)):
+        if j == i:
+            continue
+        b = poses[j][:3, 3] - poses[i][:3, 3]
+        dist = float(np.linalg.norm(b))
+        if dist <= 1e-9:
+            continue
+        ratio = dist / depth_med
+        b_cam = poses[i][:3, :3].T @ (b / dist)
+        if abs(b_cam[0]) < 0.7:  # forward or vertical motion: rectification would be extreme
+            continue
+        if float(zi @ poses[j][:3, 2]) < np.cos(np.radians(30)):
+            continue
+        if not 0.02 <= ratio <= 0.35:
+            continue
+        cost = abs(np.log(ratio / target_ratio))
+        if cost < best_cost:
+            best, best_cost = j, cost
+    return best
+
+
+def _sgbm(left: np.ndarray, right: np.ndarray, min_disp: int, num_disp: int, block: int):
+    import cv2
+
+    matcher = cv2.StereoSGBM_create(
+        minDisparity=min_disp, numDisparities=num_disp, blockSize=block,
+        P1=8 * 3 * block * block, P2=32 * 3 * block * block,
+        disp12MaxDiff=-1, uniquenessRatio=10, speckleWindowSize=100, speckleRange=2,
+        mode=cv2.STEREO_SGBM_MODE_SGBM_3WAY,
+    )
+    return matcher.compute(left, right).astype(np.float32) / 16.0
+
+
+def pair_depth(img_l: np.ndarray, img_r: np.ndarray, K: np.ndarray, dist: np.ndarray,
+               world_from_l: np.ndarray, world_from_r: np.ndarray, z_range: tuple[float, float],
+               key: int, block: int = 5) -> DepthView | None:
+    """Depth for the left image of a pair (images already at the resolution ``K`` describes).
+
+    ``z_range`` bounds the search (from the sparse points) which keeps SGBM fast and avoids
+    far-fetched matches. ``K`` uses COLMAP's pixel-corner convention; OpenCV wants centres.
+    """
+    import cv2
+
+    h, w = img_l.shape[:2]
+    Kc = K.copy()
+    Kc[0, 2] -= 0.5
+    Kc[1, 2] -= 0.5
+    r_from_l = np.linalg.inv(world_from_r) @ world_from_l
+    R, t = r_from_l[:3, :3], r_from_l[:3, 3].reshape(3, 1)
+    d5 = np.zeros(5)
+    d5[: len(dist)] = dist[:5]
+    R1, R2, P1, P2, Q, _, _ = cv2.stereoRectify(Kc, d5, Kc, d5, (w, h), R, t, flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
+    if abs(P2[1, 3]) > abs(P2[0, 3]):  # vertical stereo: not handled, the pair should not have been chosen
+        return None
+    fb = -P2[0, 3]  # f * baseline; positive when the right camera is to the right
+    if fb <= 0:
+        return None
+    f = P1[0, 0]
+    zmin, zmax = z_range
+    dmax = fb / max(zmin, 1e-9)
+    dmin = fb / max(zmax, 1e-9)
+    min_disp = int(np.floor(max(0.0, dmin - 2)))
+    num_disp = int(np.ceil((dmax + 2 - min_disp) / 16.0)) * 16
+    num_disp = int(np.clip(num_disp, 16, 256))
+    mlx, mly = cv2.initUndistortRectifyMap(Kc, d5, R1, P1, (w, h), cv2.CV_32FC1)
+    mrx, mry = cv2.initUndistortRectifyMap(Kc, d5, R2, P2, (w, h), cv2.CV_32FC1)
+    rl = cv2.remap(img_l, mlx, mly, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    rr = cv2.remap(img_r, mrx, mry, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    valid_l = cv2.remap(np.full((h, w), 255, np.uint8), mlx, mly, cv2.INTER_NEAREST) > 0
+
+    disp_l = _sgbm(rl, rr, min_disp, num_disp, block)
+    # Right-to-left disparity: mirror both images and swap them, then mirror back.
+    disp_r = _sgbm(rr[:, ::-1].copy(), rl[:, ::-1].copy(), min_disp, num_disp, block)[:, ::-1]
+
+    ok = (disp_l > min_disp) & valid_l
+    xs = np.arange(w)[None, :].repeat(h, 0)
+    xr = np.round(xs - disp_l).astype(np.int64)
+    inside = (xr >= 0) & (xr < w)
+    ok &= inside
+    back = np.zeros_like(disp_l)
+    rows = np.nonzero(ok)
+    back[rows] = disp_r[rows[0], xr[rows]]
+    ok &= np.abs(back - disp_l) <= 1.0  # left-right consistency: occlusions and mismatches fail it
+
+    # Flat, textureless areas (sky, blank walls) give arbitrary disparities: drop them.
+    grey = cv2.cvtColor(rl, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(grey, (7, 7))
+    var = cv2.blur(grey * grey, (7, 7)) - mean * mean
+    ok &= var > 4.0
+    ok = cv2.erode(ok.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # edges of valid areas are least reliable
+
+    depth = np.zeros((h, w), np.float32)
+    depth[ok] = fb / disp_l[ok]
+    depth[(depth < zmin * 0.5) | (depth > zmax * 2.0)] = 0
+    Kr = np.array([[f, 0, P1[0, 2]], [0, P1[1, 1], P1[1, 2]], [0, 0, 1.0]])
+    rect_from_l = np.eye(4)
+    rect_from_l[:3, :3] = R1
+    return DepthView(depth, rl, Kr, world_from_l @ np.linalg.inv(rect_from_l), key)
+
+
+def consistency_filter(views: list[DepthView], neighbours: int = 2, rel_tol: float = 0.01, min_agree: int = 1) -> None:
+    """Zero depths that no nearby view confirms (in place).
+
+    Each depth pixel is lifted to 3D and projected into the ``neighbours`` views on either
+    side; it survives if at least ``min_agree`` of them measured the same depth there within
+    ``rel_tol``. Mismatches from different pairs rarely agree, true surfaces do.
+    """
+    lifted = []
+    for v in views:
+        h, w = v.depth.shape
+        ys, xs = np.nonzero(v.depth > 0)
+        z = v.depth[ys, xs]
+        cam = np.stack([(xs - v.K[0, 2]) / v.K[0, 0] * z, (ys - v.K[1, 2]) / v.K[1, 1] * z, z], axis=1)
+        world = cam @ v.world_from_camera[:3, :3].T + v.world_from_camera[:3, 3]
+        lifted.append((ys, xs, world))
+    keep_masks = []
+    for a, v in enumerate(views):
+        ys, xs, world = lifted[a]
+        agree = np.zeros(len(ys), np.int32)
+        for b in range(max(0, a - neighbours), min(len(views), a + neighbours + 1)):
+            if b == a:
+                continue
+            u = views[b]
+            cam_from_world = np.linalg.inv(u.world_from_camera)
+            pc = world @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
+            z = pc[:, 2]
+            front = z > 1e-6
+            px = np.full(len(z), -1, np.int64)
+            py = np.full(len(z), -1, np.int64)
+            px[front] = np.round(pc[front, 0] / z[front] * u.K[0, 0] + u.K[0, 2]).astype(np.int64)
+            py[front] = np.round(pc[front, 1] / z[front] * u.K[1, 1] + u.K[1, 2]).astype(np.int64)
+            hh, ww = u.depth.shape
+            inside = (px >= 0) & (px < ww) & (py >= 0) & (py < hh)
+            zb = np.zeros(len(z), np.float32)
+            zb[inside] = u.depth[py[inside], px[inside]]
+            agree += ((zb > 0) & (np.abs(zb - z) <= rel_tol * z)).astype(np.int32)
+        keep_masks.append(agree >= min_agree)
+    for v, (ys, xs, _), keep in zip(views, lifted, keep_masks):
+        v.depth[ys[~keep], xs[~keep]] = 0

@@ -1,0 +1,156 @@
+"""Truncated signed distance fusion of depth maps into a block-sparse voxel grid, then meshing.
+
+A dense grid over a room at sub-2 cm voxels would hold tens of millions of voxels and each
+depth map would have to visit all of them. Surfaces fill only a thin shell of that volume,
+so voxels are stored in 8x8x8 blocks that are allocated where some depth map saw a
+surface, and each depth map updates only the blocks its own surface points touch. Outliers
+are handled before fusion (left-right and multi-view consistency) and after (a minimum
+number of observations per voxel), not by carving free space.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .depth import DepthView
+
+BLOCK = 8
+
+
+class BlockTSDF:
+    def __init__(self, lo: np.ndarray, hi: np.ndarray, voxel: float, trunc_voxels: float = 3.0):
+        self.voxel = float(voxel)
+        self.trunc = trunc_voxels * self.voxel
+        self.origin = np.asarray(lo, float)
+        span = np.asarray(hi, float) - self.origin
+        self.grid = np.maximum(1, np.ceil(span / (voxel * BLOCK)).astype(np.int64))  # blocks per axis
+        self.slot = np.full(int(np.prod(self.grid)), -1, np.int64)  # block id -> storage slot
+        self.blocks: list[int] = []  # slot -> block id
+        cap = 1024
+        self.tsdf = np.ones((cap, BLOCK**3), np.float32)
+        self.weight = np.zeros((cap, BLOCK**3), np.float32)
+        self.color = np.zeros((cap, BLOCK**3, 4), np.float32)  # weighted RGB sum, weight
+        o = np.arange(BLOCK)
+        self._offsets = np.stack(np.meshgrid(o, o, o, indexing="ij"), -1).reshape(-1, 3)  # voxel within block
+
+    def _allocate(self, block_ids: np.ndarray) -> np.ndarray:
+        new = block_ids[self.slot[block_ids] < 0]
+        if new.size:
+            start = len(self.blocks)
+            need = start + new.size
+            if need > len(self.tsdf):
+                cap = max(need, 2 * len(self.tsdf))
+                grow = cap - len(self.tsdf)
+                self.tsdf = np.concatenate([self.tsdf, np.ones((grow, BLOCK**3), np.float32)])
+                self.weight = np.concatenate([self.weight, np.zeros((grow, BLOCK**3), np.float32)])
+                self.color = np.concatenate([self.color, np.zeros((grow, BLOCK**3, 4), np.float32)])
+            self.slot[new] = np.arange(start, need)
+            self.blocks.extend(new.tolist())
+        return self.slot[block_ids]
+
+    def _block_ids_near(self, points: np.ndarray, cam_center: np.ndarray) -> np.ndarray:
+        """Blocks within the truncation band of ``points`` along their viewing rays."""
+        rays = points - cam_center
+        rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+        ids = []
+        for s in (-1.0, 0.0, 1.0):
+            p = points + s * self.trunc * rays
+            b = np.floor((p - self.origin) / (self.voxel * BLOCK)).astype(np.int64)
+            ok = np.all((b >= 0) & (b < self.grid), axis=1)
+            b = b[ok]
+            ids.append((b[:, 0] * self.grid[1] + b[:, 1]) * self.grid[2] + b[:, 2])
+        return np.unique(np.concatenate(ids))
+
+    def integrate(self, view: DepthView, stride: int = 2) -> None:
+        h, w = view.depth.shape
+        ys, xs = np.nonzero(view.depth[::stride, ::stride] > 0)
+        if ys.size == 0:
+            return
+        ys, xs = ys * stride, xs * stride
+        z = view.depth[ys, xs]
+        K, T = view.K, view.world_from_camera
+        cam = np.stack([(xs - K[0, 2]) / K[0, 0] * z, (ys - K[1, 2]) / K[1, 1] * z, z], axis=1)
+        world = cam @ T[:3, :3].T + T[:3, 3]
+        block_ids = self._block_ids_near(world, T[:3, 3])
+        if block_ids.size == 0:
+            return
+        slots = self._allocate(block_ids)
+        bz = block_ids % self.grid[2]
+        by = (block_ids // self.grid[2]) % self.grid[1]
+        bx = block_ids // (self.grid[1] * self.grid[2])
+        base = np.stack([bx, by, bz], 1) * BLOCK
+        vox = (base[:, None, :] + self._offsets[None, :, :]).reshape(-1, 3)
+        centers = self.origin + (vox + 0.5) * self.voxel
+        cam_from_world = np.linalg.inv(T)
+        pc = centers @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
+        vz = pc[:, 2]
+        front = vz > 1e-6
+        u = np.full(vz.shape, -1, np.int64)
+        v = np.full(vz.shape, -1, np.int64)
+        u[front] = np.round(pc[front, 0] / vz[front] * K[0, 0] + K[0, 2]).astype(np.int64)
+        v[front] = np.round(pc[front, 1] / vz[front] * K[1, 1] + K[1, 2]).astype(np.int64)
+        inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+        d = np.zeros(vz.shape, np.float32)
+        d[inside] = view.depth[v[inside], u[inside]]
+        sdf = d - vz
+        upd = (d > 0) & (sdf > -self.trunc)
+        idx = np.nonzero(upd)[0]
+        if idx.size == 0:
+            return
+        s_rows = slots[idx // BLOCK**3]
+        s_cols = idx % BLOCK**3
+        val = np.minimum(1.0, sdf[idx] / self.trunc).astype(np.float32)
+        # Near views measure depth more precisely (error grows with z squared): weight them up.
+        wt = (1.0 / np.maximum(vz[idx], 1e-6) ** 2).astype(np.float32)
+        wt /= float(np.median(wt))
+        w_old = self.weight[s_rows, s_cols]
+        w_new = w_old + wt
+        self.tsdf[s_rows, s_cols] = (self.tsdf[s_rows, s_cols] * w_old + val * wt) / w_new
+        self.weight[s_rows, s_cols] = w_new
+        near = np.abs(sdf[idx]) < self.trunc  # only surface voxels take the surface colour
+        rgb = view.rgb[v[idx[near]], u[idx[near]]].astype(np.float32)
+        self.color[s_rows[near], s_cols[near], :3] += rgb * wt[near, None]
+        self.color[s_rows[near], s_cols[near], 3] += wt[near]
+
+    def extract_mesh(self, min_weight: float):
+        """Marching cubes over the allocated region: (vertices, faces, uint8 colours)."""
+        from skimage.measure import marching_cubes
+
+        if not self.blocks:
+            return np.zeros((0, 3)), np.zeros((0, 3), np.int64), np.zeros((0, 3), np.uint8)
+        n = len(self.blocks)
+        ids = np.asarray(self.blocks)
+        bz = ids % self.grid[2]
+        by = (ids // self.grid[2]) % self.grid[1]
+        bx = ids // (self.grid[1] * self.grid[2])
+        bidx = np.stack([bx, by, bz], 1)
+        lo = bidx.min(0)
+        dims = (bidx.max(0) - lo + 1) * BLOCK + 1  # +1: a layer of unknown voxels closes the far side
+        vol = np.ones(dims, np.float32)
+        wvol = np.zeros(dims, np.float32)
+        vox = ((bidx - lo)[:, None, :] * BLOCK + self._offsets[None]).reshape(-1, 3)
+        flat = np.ravel_multi_index(vox.T, dims)
+        vol.ravel()[flat] = self.tsdf[:n].ravel()
+        wvol.ravel()[flat] = self.weight[:n].ravel()
+        observed = wvol >= min_weight
+        vol[~observed] = 1.0
+        if not (vol < 0).any():
+            return np.zeros((0, 3)), np.zeros((0, 3), np.int64), np.zeros((0, 3), np.uint8)
+        verts, faces, _, _ = marching_cubes(vol, level=0.0, allow_degenerate=False)
+        # A vertex sits on a grid edge; both ends must be observed, or the "surface" is just the
+        # border between seen and unseen space.
+        a = np.floor(verts).astype(np.int64)
+        b = np.minimum(np.ceil(verts).astype(np.int64), np.array(dims) - 1)
+        good_v = observed[a[:, 0], a[:, 1], a[:, 2]] & observed[b[:, 0], b[:, 1], b[:, 2]]
+        faces = faces[good_v[faces].all(axis=1)]
+        # Colour: weighted mean colour of the nearer edge end (looked up in block storage).
+        near = np.where((verts - a).sum(1)[:, None] < 0.5, a, b) + lo * BLOCK
+        bid = ((near[:, 0] // BLOCK) * self.grid[1] + near[:, 1] // BLOCK) * self.grid[2] + near[:, 2] // BLOCK
+        off = ((near[:, 0] % BLOCK) * BLOCK + near[:, 1] % BLOCK) * BLOCK + near[:, 2] % BLOCK
+        slot = self.slot[np.clip(bid, 0, len(self.slot) - 1)]
+        c = np.zeros((len(verts), 4), np.float32)
+        has = slot >= 0
+        c[has] = self.color[slot[has], off[has]]
+        cols = c[:, :3] / np.maximum(c[:, 3:], 1e-6)
+        verts_world = self.origin + (verts + (lo * BLOCK)[None, :] + 0.5) * self.voxel
+        return verts_world, faces.astype(np.int64), np.clip(cols, 0, 255).astype(np.uint8)
