@@ -1,0 +1,56 @@
+"""openstrate_nb: turn a walkthrough video into a 3D mesh from inside a notebook.
+
+``import openstrate_nb`` stays light: the client is imported now; the widget, the mesh
+helpers (trimesh, pythreejs) and the embedded server only when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .api import *  # noqa: F403  (the client's own __all__)
+from .api import __all__ as _api_all
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .export import export_html
+    from .mesh import load_glb, mesh_summary, show_mesh, to_pythreejs
+    from .widget import ReconstructWidget
+
+_LAZY = {
+    "ReconstructWidget": "openstrate_nb.widget",
+    "load_glb": "openstrate_nb.mesh",
+    "to_pythreejs": "openstrate_nb.mesh",
+    "show_mesh": "openstrate_nb.mesh",
+    "mesh_summary": "openstrate_nb.mesh",
+    "export_html": "openstrate_nb.export",
+}
+
+__all__ = ["__version__", *_api_all, *_LAZY, "load_ipython_extension", "unload_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'openstrate_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext openstrate_nb``: register ``%openstrate`` and put ``ReconstructWidget`` in scope."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -1,0 +1,339 @@
+"""``OpenStrate`` and ``AsyncOpenStrate``: one client, sync and async twins side by side.
+
+Everything that is not I/O (URLs, error mapping, polling decisions, upload and download
+bookkeeping) lives in ``_BaseClient`` or the noun modules, so each twin method is only
+the calls and the sleeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Union
+from urllib.parse import urljoin, urlsplit
+
+import anyio
+import httpx
+
+from .._version import __version__
+from ._downloads import DownloadProgress, PartialDownload, destination_for
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    BadRequestError,
+    InvalidResponseError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ServerError,
+    WorkerUnavailableError,
+    error_message_from_body,
+)
+from ._models import Job, Upload
+from ._polling import TRANSIENT_STATUS_CODES, PollPolicy, WaitState, parse_retry_after
+from ._uploads import DEFAULT_MAX_UPLOAD_BYTES, FileSource, MultipartFileBody, ProgressCallback, open_upload
+
+__all__ = ["OpenStrate", "AsyncOpenStrate", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT"]
+
+DEFAULT_BASE_URL = "https://openstrate.com"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = f"openstrate-nb/{__version__} httpx/{httpx.__version__}"
+
+AssetRef = Union[str, Job, Upload]
+OnUpdate = Callable[[Job], None]
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    404: NotFoundError,
+    413: PayloadTooLargeError,
+    503: WorkerUnavailableError,
+}
+
+
+class _BaseClient:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        poll_interval: float | None = None,
+        max_retries: int = 5,
+        headers: dict[str, str] | None = None,
+    ):
+        self.base_url = (base_url or os.environ.get("OPENSTRATE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if urlsplit(self.base_url).scheme not in ("http", "https"):
+            raise ValueError(f"base_url {self.base_url!r} is not an http(s) URL; use e.g. https://openstrate.com.")
+        self.timeout = timeout
+        self.max_upload_bytes = max_upload_bytes
+        self.poll_interval = poll_interval
+        self.max_retries = max_retries
+        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+
+    # -- URLs -------------------------------------------------------------------------
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL: relative paths are resolved against the base URL."""
+        return urljoin(self.base_url + "/", path_or_url)
+
+    def file_url(self, asset: str, ext: str = "glb") -> str:
+        return self.url(f"/api/files/{_asset_name(asset, ext)}")
+
+    def view_url(self, asset: str, ext: str = "glb") -> str:
+        return self.url(f"/view/{_asset_name(asset, ext)}")
+
+    def preview_url(self, asset: str, ext: str = "glb") -> str:
+        return self.url(f"/api/preview/{_asset_name(asset, ext)}")
+
+    def _download_url(self, ref: AssetRef) -> str:
+        if isinstance(ref, Job):
+            if not (ref.glb_asset_url or ref.asset):
+                raise ValueError(f"Job {ref.job_id} has no result to download yet (status {ref.status}).")
+            return ref.glb_asset_url or self.file_url(ref.asset)  # type: ignore[arg-type]
+        if isinstance(ref, Upload):
+            if not ref.url:
+                raise ValueError(f"Upload {ref.id} has no url to download.")
+            return ref.url
+        if "/" in ref or ref.startswith(("http:", "https:")):
+            return self.url(ref)
+        return self.file_url(ref)
+
+    # -- responses --------------------------------------------------------------------
+
+    def _policy(self, poll_interval: float | None) -> PollPolicy:
+        interval = poll_interval if poll_interval is not None else self.poll_interval
+        return PollPolicy.fixed(interval) if interval is not None else PollPolicy()
+
+    @staticmethod
+    def _status_error(response: httpx.Response) -> APIStatusError:
+        message, body = error_message_from_body(
+            response.status_code, response.reason_phrase, response.content, response.headers.get("content-type", "")
+        )
+        code = response.status_code
+        cls = _STATUS_ERRORS.get(code) or (ServerError if code >= 500 else APIStatusError)
+        return cls(message, status_code=code, body=body, response=response)
+
+    def _json(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise InvalidResponseError(
+                f"{response.request.url} answered {response.status_code} with a body that is not JSON; "
+                "check that base_url points at an OpenStrate server."
+            ) from None
+
+    def _job(self, response: httpx.Response, job_id: str | None = None) -> Job:
+        return Job.from_dict(self._json(response), base_url=self.base_url, job_id=job_id)
+
+    def _upload(self, response: httpx.Response) -> Upload:
+        return Upload.from_dict(self._json(response), base_url=self.base_url)
+
+    @contextlib.contextmanager
+    def _transport_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(f"{self.base_url} did not answer in time ({exc!r}); try again or raise timeout=.") from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"Could not talk to {self.base_url} ({exc.__class__.__name__}: {exc}); "
+                "check the address, or start a local server with `openstrate-nb serve`."
+            ) from exc
+
+    def _is_transient(self, exc: Exception) -> bool:
+        if isinstance(exc, APIStatusError):
+            return exc.status_code in TRANSIENT_STATUS_CODES or exc.status_code == 429
+        return isinstance(exc, APIConnectionError)
+
+    @staticmethod
+    def _retry_after(exc_or_response: Any) -> float | None:
+        response = getattr(exc_or_response, "response", exc_or_response)
+        return parse_retry_after(response.headers.get("retry-after")) if response is not None else None
+
+    def _backoff(self, attempt: int) -> float:
+        return min(10.0, 0.25 * 2**attempt) * (0.5 + random.random() / 2)
+
+
+def _incomplete(url: str, part: PartialDownload) -> str:
+    return f"The download of {url} stopped at {part.received} of {part.total} bytes after every retry; try again."
+
+
+def _asset_name(asset: str, ext: str) -> str:
+    asset = asset.rsplit("/", 1)[-1]
+    return asset if "." in asset else f"{asset}.{ext.lstrip('.')}"
+
+
+class OpenStrate(_BaseClient):
+    """Blocking client for the OpenStrate reconstruction API.
+
+    >>> client = OpenStrate()                      # OPENSTRATE_BASE_URL or https://openstrate.com
+    >>> job = client.wait(client.upload("walk.mp4").job_id)
+    >>> client.download(job, "walk.glb")
+    """
+
+    def __init__(self, base_url: str | None = None, *, transport: httpx.BaseTransport | None = None, **kwargs: Any):
+        super().__init__(base_url, **kwargs)
+        self._http = httpx.Client(timeout=self.timeout, headers=self._headers, transport=transport, follow_redirects=True)
+
+    def __enter__(self) -> OpenStrate:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def upload(self, file: FileSource, *, filename: str | None = None, on_progress: ProgressCallback | None = None) -> Upload:
+        """Upload a video (which starts a reconstruction) or a mesh, streamed from disk."""
+        prepared = open_upload(file, filename, self.max_upload_bytes)
+        try:
+            body = MultipartFileBody(prepared, on_progress=on_progress)
+            with self._transport_errors():
+                response = self._http.post(self.url("/api/upload"), content=body, headers=body.headers)
+            return self._upload(response)
+        finally:
+            prepared.close()
+
+    def reconstruct(self, video_url: str, *, filename: str | None = None) -> Job:
+        """Start a reconstruction of a video the server can fetch (e.g. an upload's ``url``)."""
+        payload = {"video_url": video_url, **({"filename": filename} if filename else {})}
+        with self._transport_errors():
+            response = self._http.post(self.url("/api/reconstruct"), json=payload)
+        return self._job(response)
+
+    def status(self, job_id: str) -> Job:
+        return self._status(job_id)[0]
+
+    def _status(self, job_id: str) -> tuple[Job, float | None]:
+        with self._transport_errors():
+            response = self._http.get(self.url(f"/api/reconstruct/status/{job_id}"))
+        return self._job(response, job_id), self._retry_after(response)
+
+    def wait(self, job_id: str, *, timeout: float | None = None, poll_interval: float | None = None,
+             on_update: OnUpdate | None = None) -> Job:
+        """Poll until the job is ``complete`` (returned) or ``failed`` (``JobFailedError``)."""
+        state = WaitState(job_id, self._policy(poll_interval), timeout, on_update)
+        while True:
+            try:
+                job, retry_after = self._status(job_id)
+            except (APIConnectionError, APIStatusError) as exc:
+                if not self._is_transient(exc):
+                    raise
+                delay = state.after_error(self._retry_after(exc))
+            else:
+                delay = state.after_job(job, retry_after)
+                if delay is None:
+                    return job
+            time.sleep(delay)
+
+    def download(self, url_or_asset: AssetRef, dest: str | os.PathLike[str] | None = None, *,
+                 on_progress: DownloadProgress | None = None) -> Path:
+        """Stream a file to ``dest`` atomically, resuming with ``Range`` if the connection drops."""
+        url = self._download_url(url_or_asset)
+        with PartialDownload(destination_for(url, dest), on_progress) as part:
+            for attempt in range(self.max_retries + 1):
+                try:
+                    with self._transport_errors(), self._http.stream("GET", url, headers=part.request_headers()) as r:
+                        if r.status_code >= 400:
+                            r.read()
+                            raise self._status_error(r)
+                        part.start(r.status_code, r.headers)
+                        for chunk in r.iter_bytes():
+                            part.write(chunk)
+                    if part.complete:
+                        break
+                except (APIConnectionError, APIStatusError) as exc:
+                    if not self._is_transient(exc) or attempt == self.max_retries:
+                        raise
+                time.sleep(self._backoff(attempt))
+            else:
+                raise APIConnectionError(_incomplete(url, part))
+        return part.target
+
+
+class AsyncOpenStrate(_BaseClient):
+    """The ``asyncio``/``trio`` twin of :class:`OpenStrate`, with the same methods."""
+
+    def __init__(self, base_url: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any):
+        super().__init__(base_url, **kwargs)
+        self._http = httpx.AsyncClient(timeout=self.timeout, headers=self._headers, transport=transport, follow_redirects=True)
+
+    async def __aenter__(self) -> AsyncOpenStrate:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def upload(self, file: FileSource, *, filename: str | None = None,
+                     on_progress: ProgressCallback | None = None) -> Upload:
+        prepared = open_upload(file, filename, self.max_upload_bytes)
+        try:
+            body = MultipartFileBody(prepared, on_progress=on_progress)
+            with self._transport_errors():
+                response = await self._http.post(self.url("/api/upload"), content=body, headers=body.headers)
+            return self._upload(response)
+        finally:
+            prepared.close()
+
+    async def reconstruct(self, video_url: str, *, filename: str | None = None) -> Job:
+        payload = {"video_url": video_url, **({"filename": filename} if filename else {})}
+        with self._transport_errors():
+            response = await self._http.post(self.url("/api/reconstruct"), json=payload)
+        return self._job(response)
+
+    async def status(self, job_id: str) -> Job:
+        return (await self._status(job_id))[0]
+
+    async def _status(self, job_id: str) -> tuple[Job, float | None]:
+        with self._transport_errors():
+            response = await self._http.get(self.url(f"/api/reconstruct/status/{job_id}"))
+        return self._job(response, job_id), self._retry_after(response)
+
+    async def wait(self, job_id: str, *, timeout: float | None = None, poll_interval: float | None = None,
+                   on_update: OnUpdate | None = None) -> Job:
+        state = WaitState(job_id, self._policy(poll_interval), timeout, on_update)
+        while True:
+            try:
+                job, retry_after = await self._status(job_id)
+            except (APIConnectionError, APIStatusError) as exc:
+                if not self._is_transient(exc):
+                    raise
+                delay = state.after_error(self._retry_after(exc))
+            else:
+                delay = state.after_job(job, retry_after)
+                if delay is None:
+                    return job
+            await anyio.sleep(delay)
+
+    async def download(self, url_or_asset: AssetRef, dest: str | os.PathLike[str] | None = None, *,
+                       on_progress: DownloadProgress | None = None) -> Path:
+        url = self._download_url(url_or_asset)
+        with PartialDownload(destination_for(url, dest), on_progress) as part:
+            for attempt in range(self.max_retries + 1):
+                try:
+                    with self._transport_errors():
+                        async with self._http.stream("GET", url, headers=part.request_headers()) as r:
+                            if r.status_code >= 400:
+                                await r.aread()
+                                raise self._status_error(r)
+                            part.start(r.status_code, r.headers)
+                            async for chunk in r.aiter_bytes():
+                                part.write(chunk)
+                    if part.complete:
+                        break
+                except (APIConnectionError, APIStatusError) as exc:
+                    if not self._is_transient(exc) or attempt == self.max_retries:
+                        raise
+                await anyio.sleep(self._backoff(attempt))
+            else:
+                raise APIConnectionError(_incomplete(url, part))
+        return part.target

@@ -1,0 +1,214 @@
+"""``openstrate-nb``: reconstruct, status, download, serve and demo from a terminal.
+
+Failures end with one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .._version import __version__
+from ..api import Job, OpenStrate, OpenStrateError
+from ._progress import ProgressBar
+
+__all__ = ["main", "build_parser"]
+
+
+def _print(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def _client(args: argparse.Namespace) -> OpenStrate:
+    return OpenStrate(args.base_url, poll_interval=getattr(args, "poll_interval", None))
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: float | None) -> tuple[Job, Path]:
+    """Upload (or name) a video, wait with progress bars, download the GLB into ``out``."""
+    if _is_url(source):
+        job = client.reconstruct(source)
+        job_id = job.job_id
+    else:
+        bar = ProgressBar("upload")
+        upload = client.upload(source, on_progress=bar.bytes)
+        bar.close()
+        if not upload.job_id:
+            reason = upload.reconstruction_error or "the server did not start a job"
+            _print(f"uploaded, but no reconstruction started ({reason}); retrying with the upload's URL")
+            upload_url = upload.url or client.file_url(f"{upload.id}.{Path(source).suffix.lstrip('.')}")
+            job_id = client.reconstruct(upload_url).job_id
+        else:
+            job_id = upload.job_id
+    _print(f"job {job_id} on {client.base_url}")
+    bar = ProgressBar("reconstruct")
+
+    def show(job: Job) -> None:
+        frames = f"{job.current_frame}/{job.total_frames} frames" if job.total_frames else ""
+        bar.update(job.progress, f"{job.stage or job.status}  {frames}")
+
+    try:
+        job = client.wait(job_id, timeout=timeout, on_update=show)
+    finally:
+        bar.close()
+    out.mkdir(parents=True, exist_ok=True)
+    bar = ProgressBar("download")
+    glb = client.download(job, out / f"{Path(job.extra.get('filename') or job.asset or 'result').stem}.glb",
+                          on_progress=bar.bytes)
+    bar.close()
+    return job, glb
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job, glb = run_reconstruction(client, args.video, Path(args.out), args.timeout)
+    _print(f"mesh: {glb}")
+    _print(f"view: {job.view_url}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job = client.status(args.job_id)
+    if args.json:
+        _print(json.dumps(job.to_dict(), indent=2))
+        return 0
+    progress = f" {job.progress * 100:.0f}%" if job.progress is not None else ""
+    _print(f"{job.job_id}: {job.status}{progress}" + (f" ({job.stage})" if job.stage else ""))
+    for label, value in (("error", job.error), ("view", job.view_url), ("glb", job.glb_asset_url)):
+        if value:
+            _print(f"  {label}: {value}")
+    return 0 if job.status != "failed" else 1
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        bar = ProgressBar("download")
+        path = client.download(args.url_or_id, args.out, on_progress=bar.bytes)
+        bar.close()
+    _print(str(path))
+    return 0
+
+
+def _server_config(args: argparse.Namespace):
+    from ..local import ServerConfig
+
+    options = dict(host=args.host, port=args.port, workers=args.workers, public_url=args.public_url,
+                   allow_private_urls=args.allow_private_urls, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+                   job_timeout=args.job_timeout * 60)
+    if args.data_dir:
+        options["data_dir"] = Path(args.data_dir)
+    return ServerConfig(**options)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ..local import serve
+
+    config = _server_config(args)
+    _print(f"openstrate-nb {__version__}: serving the OpenStrate API on http://{config.host}:{config.port} "
+           f"(data in {config.data_dir}); Ctrl-C stops it")
+    serve(config)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..export import export_html
+    from ..local import sample_video, start
+
+    video = sample_video()
+    options = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
+    _print(f"starting the embedded server and reconstructing the sample video {video.name} on this CPU")
+    with start(port=args.port, **options) as server, OpenStrate(server.base_url) as client:
+        job, glb = run_reconstruction(client, str(video), Path(args.out), args.timeout)
+        page = export_html(glb, glb.with_suffix(".html"), title=f"{video.name} (openstrate_nb demo)",
+                           provenance={"source video": video.name, "server": server.base_url, "job": job.job_id})
+        stats = job.extra.get("stats") or {}
+        if stats:
+            _print("stats: " + ", ".join(f"{k}={v}" for k, v in stats.items() if not isinstance(v, dict)))
+        _print(f"mesh:  {glb}")
+        _print(f"page:  {page.resolve().as_uri()}  (opens offline in any browser)")
+        _print(f"view:  {job.view_url}" + ("" if args.serve else "  (while --serve keeps the server up)"))
+        if args.serve:
+            _print("serving until Ctrl-C")
+            _wait_forever()
+    return 0
+
+
+def _wait_forever() -> None:
+    import threading
+
+    threading.Event().wait()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openstrate-nb", description="Turn a walkthrough video into a 3D mesh.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def base_url(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--base-url", help="server (default: $OPENSTRATE_BASE_URL or https://openstrate.com)")
+
+    sub = command("reconstruct", cmd_reconstruct, "upload a video (or name its URL), wait, download the mesh")
+    sub.add_argument("video", metavar="VIDEO_OR_URL")
+    base_url(sub)
+    sub.add_argument("--out", default=".", help="folder for the GLB (default: here)")
+    sub.add_argument("--timeout", type=float, default=None, help="seconds to wait (the job goes on after)")
+    sub.add_argument("--poll-interval", type=float, default=None, help=argparse.SUPPRESS)
+
+    sub = command("status", cmd_status, "show a job's status")
+    sub.add_argument("job_id", metavar="JOB_ID")
+    base_url(sub)
+    sub.add_argument("--json", action="store_true", help="print the whole job document")
+
+    sub = command("download", cmd_download, "download a file by URL or {id}.{ext}")
+    sub.add_argument("url_or_id", metavar="URL_OR_ID")
+    base_url(sub)
+    sub.add_argument("--out", default=None, help="file or folder (default: here)")
+
+    def server_options(sub: argparse.ArgumentParser, port: int) -> None:
+        sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+        sub.add_argument("--port", type=int, default=port)
+        sub.add_argument("--data-dir", default=None, help="jobs and files (default: the user data folder)")
+        sub.add_argument("--max-upload-mb", type=float, default=100)
+        sub.add_argument("--workers", type=int, default=1, help="reconstructions at once")
+        sub.add_argument("--public-url", default=None, help="the address clients use, if not host:port")
+        sub.add_argument("--allow-private-urls", action="store_true",
+                         help="let video_url name loopback and private-network hosts")
+        sub.add_argument("--job-timeout", type=float, default=30, help="minutes one job may run")
+
+    server_options(command("serve", cmd_serve, "run the embedded OpenStrate-compatible server"), 8765)
+    sub = command("demo", cmd_demo, "reconstruct the bundled sample video offline and show the result")
+    sub.add_argument("--out", default="openstrate-demo", help="folder for the results")
+    sub.add_argument("--data-dir", default=None)
+    sub.add_argument("--port", type=int, default=0)
+    sub.add_argument("--timeout", type=float, default=None)
+    sub.add_argument("--serve", action="store_true", help="keep the server running so the view URL works")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted; a job already started keeps running on the server (openstrate-nb status JOB_ID).",
+              file=sys.stderr)
+        return 130
+    except (OpenStrateError, OSError, ValueError, ImportError, RuntimeError) as exc:
+        print(f"openstrate-nb: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

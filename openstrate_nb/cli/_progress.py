@@ -1,0 +1,64 @@
+"""A terminal progress bar: one line redrawn in place, or plain lines when not a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+__all__ = ["ProgressBar", "format_bytes"]
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+class ProgressBar:
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 28, min_interval: float = 0.1):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.min_interval = min_interval
+        self.interactive = self.stream.isatty()
+        self._last_draw = 0.0
+        self._last_text = ""
+        self._started = time.monotonic()
+
+    def update(self, fraction: float | None, detail: str = "", *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_draw < (self.min_interval if self.interactive else 2.0):
+            return
+        if fraction is None:
+            bar = "·" * self.width
+            percent = "  ?%"
+        else:
+            fraction = min(1.0, max(0.0, fraction))
+            filled = int(round(fraction * self.width))
+            bar = "█" * filled + "░" * (self.width - filled)
+            percent = f"{fraction * 100:3.0f}%"
+        text = f"{self.label:<12} {bar} {percent}  {detail}"
+        if text == self._last_text and not force:
+            return
+        self._last_draw, self._last_text = now, text
+        if self.interactive:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def bytes(self, done: int, total: int | None) -> None:
+        elapsed = max(1e-6, time.monotonic() - self._started)
+        speed = f"{format_bytes(done / elapsed)}/s"
+        size = f"{format_bytes(done)} / {format_bytes(total)}" if total else format_bytes(done)
+        self.update(done / total if total else None, f"{size}  {speed}", force=bool(total and done >= total))
+
+    def close(self, detail: str | None = None) -> None:
+        if detail is not None:
+            self.update(1.0, detail, force=True)
+        if self.interactive and self._last_text:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,282 @@
+"""The ASGI app: the OpenStrate contract's routes, each a thin handler over store and runner."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .._viewer_page import viewer_page
+from ._config import ServerConfig
+from ._documents import job_document, upload_document
+from ._fetch import FetchError, VideoFetcher, check_fetchable
+from ._files import CONTENT_TYPES, MESH_EXTS, VIDEO_EXTS, FileStore, valid_asset
+from ._ingest import UploadRejected, receive_upload
+from ._preview import render_preview
+from ._runner import JobRunner
+from ._store import Store
+
+__all__ = ["create_app", "OPENAPI_PATH"]
+
+OPENAPI_PATH = "/openstrate-reconstruction-api.openapi.yaml"
+
+
+class Service:
+    """What the handlers share: configuration, store, files, runner, and the workers' secret."""
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.files = FileStore(config.data_dir)
+        self.files.clear_tmp()
+        self.store = Store(config.data_dir / "openstrate.sqlite3")
+        fetcher = VideoFetcher(max_bytes=config.max_upload_bytes, allow_private=config.allow_private_urls)
+        self.runner = JobRunner(self.store, self.files, workers=config.workers, pipeline=config.pipeline,
+                                time_limit=config.job_timeout, fetch=fetcher)
+        self.worker_secret = secrets.token_urlsafe(32)
+
+    def base(self, request: Request) -> str:
+        return self.config.public_url or str(request.base_url).rstrip("/")
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def _asset(request: Request) -> tuple[str, str]:
+    """``{id}.{ext}`` from the path, validated before any path is built."""
+    file_id, _, ext = request.path_params["name"].rpartition(".")
+    if not valid_asset(file_id, ext.lower()):
+        raise HTTPException(404, "no such file: ids are UUIDs with an extension such as .glb")
+    record = _service(request).store.file(file_id, ext.lower())
+    if record is None:
+        raise HTTPException(404, "no such file on this server")
+    return file_id, ext.lower()
+
+
+# -- public endpoints -----------------------------------------------------------------------
+
+
+async def upload(request: Request) -> Response:
+    service = _service(request)
+    try:
+        received = await receive_upload(request.headers.get("content-type", ""), request.stream(), service.files,
+                                        service.config.max_upload_bytes)
+    except UploadRejected as exc:
+        return _error(exc.status_code, exc.message)
+    file_id = service.files.commit(received.incoming, received.ext)
+    record = service.store.add_file(file_id, received.ext, received.kind, received.filename,
+                                    received.incoming.size, received.incoming.sha256)
+    doc = upload_document(record, service.base(request))
+    if received.kind == "video":
+        if service.runner.available:
+            job = service.store.create_job(filename=received.filename, source_id=file_id, source_ext=received.ext)
+            service.runner.submit(job["job_id"])
+            doc.update(job_id=job["job_id"], reconstruction_started=True)
+        else:
+            doc.update(reconstruction_started=False,
+                       reconstruction_error="this server runs no reconstruction workers (--workers 0).")
+    return JSONResponse(doc)
+
+
+async def reconstruct(request: Request) -> Response:
+    service = _service(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, 'send a JSON body such as {"video_url": "https://…/walk.mp4"}.')
+    video_url = body.get("video_url") if isinstance(body, dict) else None
+    if not isinstance(video_url, str) or not video_url.strip():
+        return _error(400, "video_url is missing: give the URL of a video (an upload's url works).")
+    filename = body.get("filename") if isinstance(body.get("filename"), str) else None
+    own = _own_file(video_url, request, service)
+    if own is not None:
+        record = service.store.file(*own)
+        if record is None or record["kind"] != "video":
+            return _error(400, "video_url names no video stored on this server; upload the video first.")
+        job = service.store.create_job(filename=filename or record["filename"], source_id=own[0], source_ext=own[1])
+    else:
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: check_fetchable(video_url, allow_private=service.config.allow_private_urls))
+        except FetchError as exc:
+            return _error(400, str(exc))
+        name = filename or Path(urlsplit(video_url).path).name or "video"
+        job = service.store.create_job(filename=name, source_url=video_url)
+    if not service.runner.available:
+        error = "this server runs no reconstruction workers (--workers 0); start it with --workers 1 or more."
+        service.store.finish_job(job["job_id"], status="failed", error=error)
+        return _error(503, error, job_id=job["job_id"])
+    service.runner.submit(job["job_id"])
+    return JSONResponse({"job_id": job["job_id"], "status": "processing"})
+
+
+def _own_file(video_url: str, request: Request, service: Service) -> tuple[str, str] | None:
+    """``(id, ext)`` when ``video_url`` is this server's own ``/api/files/…`` URL."""
+    parts = urlsplit(video_url)
+    prefix = "/api/files/"
+    if not parts.path.startswith(prefix):
+        return None
+    ours = {urlsplit(service.base(request)).netloc, request.headers.get("host", "")}
+    port = urlsplit(str(request.base_url)).port
+    same_server = (not parts.netloc or parts.netloc in ours
+                   or (parts.hostname in ("127.0.0.1", "localhost", "::1") and parts.port == port))
+    if not same_server:
+        return None
+    file_id, _, ext = parts.path[len(prefix):].rpartition(".")
+    return (file_id, ext.lower()) if valid_asset(file_id, ext.lower()) else None
+
+
+async def status(request: Request) -> Response:
+    service = _service(request)
+    job = service.store.job(request.path_params["job_id"])
+    if job is None:
+        return _error(404, "no such job on this server; check the job id (jobs live in the server's data directory).")
+    return JSONResponse(job_document(job, service.base(request)))
+
+
+async def files(request: Request) -> Response:
+    file_id, ext = _asset(request)
+    service = _service(request)
+    record = service.store.file(file_id, ext)
+    return FileResponse(service.files.path(file_id, ext), media_type=CONTENT_TYPES[ext],
+                        filename=record["filename"] if record else None, content_disposition_type="inline")
+
+
+async def view(request: Request) -> Response:
+    file_id, ext = _asset(request)
+    service = _service(request)
+    record = service.store.file(file_id, ext) or {}
+    url = f"/api/files/{file_id}.{ext}"
+    if ext in VIDEO_EXTS:
+        return HTMLResponse(_video_page(record.get("filename", "video"), url))
+    if ext not in MESH_EXTS:
+        raise HTTPException(404, "only meshes (.glb .ply .stl) and videos have a viewer page")
+    options = {"url": url, "format": ext, "name": record.get("filename", f"{file_id}.{ext}")}
+    return HTMLResponse(viewer_page(options["name"], options, script_src="/static/viewer.js"))
+
+
+def _video_page(name: str, url: str) -> str:
+    import html
+
+    title = html.escape(name)
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{title} · OpenStrate</title>"
+            "<style>body{margin:0;background:#111;color:#eee;font:14px system-ui}video{width:100%;max-height:95vh}"
+            f"</style></head><body><p style='margin:8px'>{title}</p>"
+            f"<video controls preload=metadata src='{html.escape(url)}'></video></body></html>")
+
+
+async def preview(request: Request) -> Response:
+    file_id, ext = _asset(request)
+    service = _service(request)
+    if ext not in MESH_EXTS + VIDEO_EXTS:
+        raise HTTPException(404, "only meshes and videos have a preview image")
+    cached = service.files.cache_dir / f"{file_id}.{ext}.png"
+    if not cached.exists():
+        try:
+            png = await anyio.to_thread.run_sync(render_preview, service.files.path(file_id, ext), ext)
+        except Exception:
+            return _error(422, "this file could not be rendered as a preview image.")
+        partial = cached.with_suffix(".part")
+        partial.write_bytes(png)
+        partial.replace(cached)
+    return FileResponse(cached, media_type="image/png")
+
+
+async def openapi(request: Request) -> Response:
+    text = resources.files("openstrate_nb.local").joinpath("openapi.yaml").read_text("utf-8")
+    return Response(text, media_type="application/yaml")
+
+
+async def index(request: Request) -> Response:
+    return JSONResponse({"service": "openstrate_nb embedded server", "openapi": OPENAPI_PATH})
+
+
+# -- internal endpoints: the workers' side of the hosted service's design -------------------
+
+
+def _require_worker(request: Request) -> None:
+    auth = request.headers.get("authorization", "")
+    if not auth:
+        raise HTTPException(401, "this endpoint is for the server's own workers and needs their secret.")
+    token = auth.removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(token.encode(), _service(request).worker_secret.encode()):
+        raise HTTPException(403, "this endpoint is for the server's own workers only.")
+
+
+async def internal(request: Request) -> Response:
+    _require_worker(request)
+    service = _service(request)
+    job_id = request.path_params["job_id"]
+    if service.store.job(job_id) is None:
+        return _error(404, "no such job")
+    body = await request.json() if request.headers.get("content-length", "0") != "0" else {}
+    action = request.url.path.split("/")[3]
+    if action == "progress":
+        service.runner.apply_progress(job_id, str(body.get("stage", "")), int(body.get("current_frame") or 0),
+                                      int(body.get("total_frames") or 0))
+    elif action == "complete" and body.get("error"):
+        service.store.finish_job(job_id, status="failed", error=str(body["error"]))
+    return JSONResponse(job_document(service.store.job(job_id), service.base(request)))  # type: ignore[arg-type]
+
+
+# -- errors as JSON -------------------------------------------------------------------------
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    messages = {404: "not found", 405: "method not allowed"}
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail else messages.get(exc.status_code, "error")
+    return _error(exc.status_code, detail)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return _error(500, "the server hit an internal error; see its log.")
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    static_dir = Path(str(resources.files("openstrate_nb").joinpath("static")))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service = Service(config)
+        app.state.service = service
+        service.runner.start()
+        try:
+            yield
+        finally:
+            service.runner.stop()
+            service.store.close()
+
+    routes = [
+        Route("/", index),
+        Route("/api/upload", upload, methods=["POST"]),
+        Route("/api/reconstruct", reconstruct, methods=["POST"]),
+        Route("/api/reconstruct/status/{job_id}", status),
+        *(Route(f"/api/reconstruct/{action}/{{job_id}}", internal, methods=["POST"])
+          for action in ("progress", "complete", "session")),
+        Route("/api/files/{name}", files),
+        Route("/view/{name}", view),
+        Route("/api/preview/{name}", preview),
+        Route(OPENAPI_PATH, openapi),
+        Mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static"),
+    ]
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                     exception_handlers={HTTPException: http_error, Exception: server_error})

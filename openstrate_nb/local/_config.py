@@ -1,0 +1,38 @@
+"""Everything an embedded server can be told, with the defaults a laptop wants."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from ._worker import DEFAULT_PIPELINE
+
+__all__ = ["ServerConfig", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("OPENSTRATE_NB_DATA") or platformdirs.user_data_dir("openstrate-nb")) / "server"
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    data_dir: Path = field(default_factory=default_data_dir)
+    max_upload_bytes: int = 100 * 1024 * 1024
+    workers: int = 1
+    #: the address clients reach this server at, when it differs from what they asked
+    public_url: str | None = None
+    allow_private_urls: bool = False
+    #: seconds one job may run before its worker is killed
+    job_timeout: float = 30 * 60
+    #: "module:function" of the reconstruction pipeline the workers run
+    pipeline: str = DEFAULT_PIPELINE
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).expanduser().resolve()
+        if self.public_url:
+            self.public_url = self.public_url.rstrip("/")

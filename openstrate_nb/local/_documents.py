@@ -1,0 +1,71 @@
+"""The JSON documents the API answers with, built from store rows.
+
+Links are stored as ids and made absolute here, against the address the caller used (or
+``--public-url``), so one data directory serves any port or host it is started on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from ._files import VIDEO_EXTS
+
+__all__ = ["job_document", "upload_document", "iso_time"]
+
+
+def iso_time(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def upload_document(record: dict[str, Any], base: str) -> dict[str, Any]:
+    name = f"{record['id']}.{record['ext']}"
+    return {
+        "id": record["id"],
+        "filename": record["filename"],
+        "url": f"{base}/api/files/{name}",
+        "view": f"{base}/view/{name}",
+        "preview": f"{base}/api/preview/{name}",
+        "size": record["size"],
+        "sha256": record["sha256"],
+        "kind": "video" if record["ext"] in VIDEO_EXTS else "mesh",
+    }
+
+
+def job_document(job: dict[str, Any], base: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "job_id": job["job_id"],
+        "status": job["status"],
+        "stage": job["stage"],
+        "current_frame": job["current_frame"],
+        "total_frames": job["total_frames"],
+        "filename": job["filename"],
+        "created_at": iso_time(job["created_at"]),
+        "updated_at": iso_time(job["updated_at"]),
+        "started_at": iso_time(job["started_at"]),
+        "finished_at": iso_time(job["finished_at"]),
+        "attempts": job["attempts"],
+    }
+    if job["source_id"]:
+        doc["video_url"] = f"{base}/api/files/{job['source_id']}.{job['source_ext']}"
+    elif job["source_url"]:
+        doc["video_url"] = job["source_url"]
+    if job["status"] == "failed":
+        doc["error"] = job["error"] or "the reconstruction failed."
+    result = job["result"] or {}
+    if job["status"] == "complete" and result.get("glb"):
+        glb = f"{result['glb']}.glb"
+        doc.update(
+            view_url=f"{base}/view/{glb}",
+            mesh_viewer_url=f"{base}/view/{glb}",
+            glb_asset_url=f"{base}/api/files/{glb}",
+            preview_url=f"{base}/api/preview/{glb}",
+        )
+        if result.get("points"):
+            doc["points_url"] = f"{base}/api/files/{result['points']}.ply"
+        if result.get("cameras"):
+            doc["cameras_url"] = f"{base}/api/files/{result['cameras']}.json"
+        doc["stats"] = result.get("stats") or {}
+    return doc

@@ -1,0 +1,160 @@
+"""Files on disk: server-made names, atomic writes, and types decided by content.
+
+A client's file name is kept for display only; on disk every file is
+``files/{uuid}.{ext}``. A file first lands in ``tmp/`` and is renamed into place only
+once complete, so nothing half-written is ever served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import struct
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "FileStore",
+    "IncomingFile",
+    "VIDEO_EXTS",
+    "MESH_EXTS",
+    "SERVED_EXTS",
+    "CONTENT_TYPES",
+    "sniff",
+    "valid_asset",
+]
+
+VIDEO_EXTS = ("mp4", "mov", "avi", "mkv", "webm")
+MESH_EXTS = ("glb", "ply", "stl")
+SERVED_EXTS = VIDEO_EXTS + MESH_EXTS + ("json", "png")
+CONTENT_TYPES = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "avi": "video/x-msvideo",
+    "mkv": "video/x-matroska",
+    "webm": "video/webm",
+    "glb": "model/gltf-binary",
+    "ply": "application/ply",
+    "stl": "model/stl",
+    "json": "application/json",
+    "png": "image/png",
+}
+SNIFF_BYTES = 4096
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def valid_asset(file_id: str, ext: str) -> bool:
+    """Ids are server-made UUIDs and extensions come from a fixed list: checked before any path is built."""
+    return bool(_UUID.match(file_id)) and ext in SERVED_EXTS
+
+
+def sniff(head: bytes, total_size: int | None = None) -> str | None:
+    """The container a file's first bytes show: one of VIDEO_EXTS or MESH_EXTS, or None.
+
+    ISO media (MP4 and QuickTime share it) is reported as ``mp4``; Matroska as ``mkv``
+    unless its DocType says ``webm``.
+    """
+    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm" if b"webm" in head[:64] else "mkv"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    if head[:4] == b"glTF":
+        return "glb"
+    if head[:4] == b"ply\n" or head[:5] == b"ply\r\n":
+        return "ply"
+    if head[:5].lower() == b"solid" and b"facet" in head[:SNIFF_BYTES].lower():
+        return "stl"
+    if len(head) >= 84 and total_size is not None:
+        (count,) = struct.unpack_from("<I", head, 80)
+        if count and total_size == 84 + 50 * count:
+            return "stl"
+    return None
+
+
+@dataclass
+class IncomingFile:
+    """A file being written into ``tmp/``; ``commit`` moves it into the store."""
+
+    path: Path
+    size: int = 0
+
+    def __post_init__(self) -> None:
+        self._out = self.path.open("wb")
+        self._hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self._out.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        if not self._out.closed:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self._out.close()
+
+    def discard(self) -> None:
+        if not self._out.closed:
+            self._out.close()
+        self.path.unlink(missing_ok=True)
+
+
+class FileStore:
+    def __init__(self, root: Path):
+        self.root = root
+        self.files_dir = root / "files"
+        self.tmp_dir = root / "tmp"
+        self.jobs_dir = root / "jobs"
+        self.cache_dir = root / "cache"
+        for folder in (self.files_dir, self.tmp_dir, self.jobs_dir, self.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def clear_tmp(self) -> None:
+        """Left-overs of uploads cut short by a stop; nothing refers to them."""
+        for leftover in self.tmp_dir.iterdir():
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+
+    def incoming(self) -> IncomingFile:
+        return IncomingFile(self.tmp_dir / f"{uuid.uuid4()}.part")
+
+    def path(self, file_id: str, ext: str) -> Path:
+        if not valid_asset(file_id, ext):
+            raise ValueError(f"not an asset name: {file_id!r}.{ext!r}")
+        return self.files_dir / f"{file_id}.{ext}"
+
+    def commit(self, incoming: IncomingFile, ext: str) -> str:
+        incoming.close()
+        file_id = str(uuid.uuid4())
+        os.replace(incoming.path, self.path(file_id, ext))
+        return file_id
+
+    def add_copy(self, source: Path, ext: str) -> tuple[str, int, str]:
+        """Copy a worker's artifact into the store; returns (id, size, sha256)."""
+        incoming = self.incoming()
+        try:
+            with source.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    incoming.write(block)
+            file_id = self.commit(incoming, ext)
+        except BaseException:
+            incoming.discard()
+            raise
+        return file_id, incoming.size, incoming.sha256
+
+    def job_dir(self, job_id: str) -> Path:
+        if not _UUID.match(job_id):
+            raise ValueError(f"not a job id: {job_id!r}")
+        return self.jobs_dir / job_id

@@ -1,0 +1,137 @@
+"""Jobs and file records in SQLite (WAL), shared by the API and the job runner threads.
+
+One connection guarded by a lock: every statement here is a few microseconds, and one
+writer at a time is what SQLite wants anyway. Rows come back as plain dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["Store", "ACTIVE_STATUSES"]
+
+ACTIVE_STATUSES = ("pending", "processing")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    id TEXT NOT NULL,
+    ext TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- video | mesh | points | cameras | image
+    filename TEXT NOT NULL,          -- the client's name, for display only, never a path
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (id, ext)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    source_id TEXT,                  -- files.id of the video, once it is on disk
+    source_ext TEXT,
+    source_url TEXT,                 -- a remote video_url still to be fetched
+    filename TEXT,
+    stage TEXT,
+    current_frame INTEGER,
+    total_frames INTEGER,
+    error TEXT,
+    result TEXT,                     -- JSON: asset ids and stats of a finished job
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
+"""
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _one(self, sql: str, args: tuple = ()) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(sql, args).fetchone()
+        return dict(row) if row else None
+
+    def _all(self, sql: str, args: tuple = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def _run(self, sql: str, args: tuple = ()) -> int:
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    # -- files ---------------------------------------------------------------------------
+
+    def add_file(self, file_id: str, ext: str, kind: str, filename: str, size: int, sha256: str) -> dict[str, Any]:
+        self._run(
+            "INSERT INTO files (id, ext, kind, filename, size, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (file_id, ext, kind, filename, size, sha256, time.time()),
+        )
+        return self.file(file_id, ext)  # type: ignore[return-value]
+
+    def file(self, file_id: str, ext: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM files WHERE id = ? AND ext = ?", (file_id, ext))
+
+    def files(self) -> Iterator[dict[str, Any]]:
+        return iter(self._all("SELECT * FROM files"))
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def create_job(self, *, filename: str | None, source_id: str | None = None, source_ext: str | None = None,
+                   source_url: str | None = None) -> dict[str, Any]:
+        job_id = str(uuid.uuid4())
+        now = time.time()
+        self._run(
+            "INSERT INTO jobs (job_id, status, source_id, source_ext, source_url, filename, stage, created_at, updated_at)"
+            " VALUES (?, 'pending', ?, ?, ?, ?, 'queued', ?, ?)",
+            (job_id, source_id, source_ext, source_url, filename, now, now),
+        )
+        return self.job(job_id)  # type: ignore[return-value]
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
+        if row and row["result"]:
+            row["result"] = json.loads(row["result"])
+        return row
+
+    def jobs_with_status(self, *statuses: str) -> list[dict[str, Any]]:
+        marks = ",".join("?" * len(statuses))
+        return self._all(f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at", statuses)
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        if "result" in fields and fields["result"] is not None:
+            fields["result"] = json.dumps(fields["result"])
+        fields["updated_at"] = time.time()
+        names = ", ".join(f"{name} = ?" for name in fields)
+        self._run(f"UPDATE jobs SET {names} WHERE job_id = ?", (*fields.values(), job_id))
+
+    def claim_job(self, job_id: str) -> bool:
+        """Move a pending job to processing; False if someone else had it already."""
+        now = time.time()
+        return self._run(
+            "UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = ?, updated_at = ?,"
+            " stage = 'starting' WHERE job_id = ? AND status = 'pending'",
+            (now, now, job_id),
+        ) == 1
+
+    def finish_job(self, job_id: str, *, status: str, error: str | None = None, result: dict | None = None) -> None:
+        self.update_job(job_id, status=status, error=error, result=result, finished_at=time.time(),
+                        stage="done" if status == "complete" else "failed")

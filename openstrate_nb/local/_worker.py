@@ -1,0 +1,83 @@
+"""The program a worker process runs: one job, then exit.
+
+``python -m openstrate_nb.local._worker PIPELINE VIDEO WORK_DIR`` prints one JSON object
+per line on its original stdout: progress events, then ``done`` or ``failed``. Anything
+the pipeline's libraries print goes to stderr (the job's log), never into the protocol.
+
+A process per job means a crash, a leak or a kill never takes the API down, and a time
+limit is enforced by killing the process. A plain subprocess (not multiprocessing) so the
+parent's ``__main__``, a notebook or a user's script, is never imported again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import IO, Any, Callable
+
+__all__ = ["DEFAULT_PIPELINE", "load_pipeline", "run_job", "main"]
+
+DEFAULT_PIPELINE = "openstrate_nb.local.pipeline:reconstruct"
+_REPORT_EVERY = 0.2  # seconds; the API shows progress within a second
+
+
+def load_pipeline(spec: str) -> Callable[..., Any]:
+    """``"package.module:function"`` to the function."""
+    module_name, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attr or "reconstruct")
+
+
+def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str]) -> None:
+    """Run the pipeline and write its events to ``out``."""
+    from .pipeline._result import ReconstructionError
+
+    def send(event: dict[str, Any]) -> None:
+        out.write(json.dumps(event) + "\n")
+        out.flush()
+
+    last = [0.0, ""]
+
+    def report(stage: str, current: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != last[1] or now - last[0] >= _REPORT_EVERY or current >= total:
+            last[0], last[1] = now, stage
+            send({"event": "progress", "stage": str(stage), "current": int(current), "total": int(total)})
+
+    try:
+        artifacts = load_pipeline(pipeline_spec)(video_path, work_dir, report)
+        send({"event": "done", "artifacts": {
+            "glb": str(artifacts.glb),
+            "points": str(artifacts.points) if artifacts.points else None,
+            "cameras": str(artifacts.cameras) if artifacts.cameras else None,
+            "stats": artifacts.stats,
+        }})
+    except ReconstructionError as exc:
+        send({"event": "failed", "error": str(exc)})
+    except MemoryError:
+        send({"event": "failed", "error": "the reconstruction ran out of memory; use a shorter or smaller video."})
+    except Exception as exc:
+        traceback.print_exc()
+        send({"event": "failed", "error": f"the reconstruction stopped on an internal error ({type(exc).__name__}: "
+                                          f"{exc}); please report it, with the video if you can."})
+
+
+def main(argv: list[str] | None = None) -> None:
+    pipeline_spec, video, work_dir = (argv if argv is not None else sys.argv[1:])[:3]
+    # The protocol keeps the real stdout; everything else printed goes to stderr.
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        os.nice(5)  # keep the API responsive on a 2-core laptop
+    except (AttributeError, OSError):
+        pass
+    run_job(pipeline_spec, Path(video), Path(work_dir), protocol)
+    protocol.close()
+
+
+if __name__ == "__main__":
+    main()

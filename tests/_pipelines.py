@@ -1,0 +1,57 @@
+"""Small pipelines for the server's tests: real worker processes, seconds instead of minutes.
+
+``quick_pipeline`` decodes the video's frames with PyAV (so a broken file still fails the
+way it would in the real pipeline), reports progress per frame, and writes a small
+coloured GLB; the real reconstruction is tested on its own in tests/local/pipeline/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from openstrate_nb.local.pipeline._result import Artifacts, ReconstructionError
+
+
+def _count_frames(video_path: Path) -> int:
+    import av
+
+    try:
+        with av.open(str(video_path)) as container:
+            if not container.streams.video:
+                raise ReconstructionError("this file has no video stream; upload a video with picture, not only sound.")
+            return sum(1 for _ in container.decode(video=0))
+    except av.error.FFmpegError as exc:
+        raise ReconstructionError(f"this video cannot be decoded ({exc}); re-export it as MP4 (H.264).") from None
+
+
+def quick_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+    frames = _count_frames(video_path)
+    delay = float(os.environ.get("OPENSTRATE_TEST_FRAME_DELAY", "0"))
+    for index in range(frames):
+        report("decoding", index + 1, frames)
+        time.sleep(delay)
+    mesh = trimesh.creation.icosphere(subdivisions=3)
+    mesh.visual.vertex_colors = (np.abs(mesh.vertices) * 255).astype(np.uint8)
+    glb = work_dir / "mesh.glb"
+    mesh.export(glb)
+    cameras = work_dir / "cameras.json"
+    cameras.write_text(json.dumps({"units": "arbitrary", "frames": []}))
+    return Artifacts(glb=glb, cameras=cameras, stats={"frames": frames, "faces": len(mesh.faces)})
+
+
+def crashing_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+    report("decoding", 1, 10)
+    os._exit(9)  # like a SIGKILL by the OOM killer: no message, no cleanup
+
+
+def sleeping_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+    for index in range(10_000):
+        report("thinking", index, 10_000)
+        time.sleep(0.05)
+    raise AssertionError("unreachable")
