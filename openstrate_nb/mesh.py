@@ -1,0 +1,161 @@
+"""Meshes from a reconstruction: GLB → ``trimesh.Trimesh`` → pythreejs, and measurements.
+
+Usable without the widget::
+
+    mesh = load_glb("walk.glb")
+    mesh_summary(mesh)          # vertices, faces, bounds, extents, area, volume, watertight
+    show_mesh(mesh)             # a pythreejs Renderer with orbit controls
+
+pythreejs is old (three.js r97) and unmaintained, so everything that touches it lives in
+``openstrate_nb._three``; this module hands it plain numpy arrays.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import trimesh
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pythreejs
+
+__all__ = [
+    "DEFAULT_MAX_FACES",
+    "load_glb",
+    "mesh_summary",
+    "decimate_to_face_budget",
+    "display_arrays",
+    "to_pythreejs",
+    "show_mesh",
+]
+
+#: Above this many faces the *displayed* copy is decimated; the Trimesh keeps every face.
+DEFAULT_MAX_FACES = 500_000
+
+
+def load_glb(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> trimesh.Trimesh:
+    """One ``Trimesh`` from a GLB: a scene's meshes are placed by their transforms and concatenated."""
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        loaded = trimesh.load(io.BytesIO(bytes(path_or_bytes)), file_type="glb")
+    else:
+        loaded = trimesh.load(os.fspath(path_or_bytes), file_type="glb")
+    if isinstance(loaded, trimesh.Scene):
+        meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
+        if not meshes:
+            raise ValueError("The GLB holds no triangle mesh (only points or empty nodes), so there is nothing to show.")
+        loaded = meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
+    if not isinstance(loaded, trimesh.Trimesh):
+        raise ValueError(f"The GLB loaded as {type(loaded).__name__}, not a triangle mesh.")
+    return loaded
+
+
+def mesh_summary(mesh: trimesh.Trimesh) -> dict[str, Any]:
+    """Plain numbers about a mesh, ready for a table or a JSON log."""
+    watertight = bool(mesh.is_watertight)
+    bounds = np.asarray(mesh.bounds, dtype=float) if len(mesh.vertices) else np.zeros((2, 3))
+    return {
+        "vertices": int(len(mesh.vertices)),
+        "faces": int(len(mesh.faces)),
+        "bounds": bounds.tolist(),
+        "extents": (bounds[1] - bounds[0]).tolist(),
+        "surface_area": float(mesh.area),
+        # The volume of an open surface is not a number anyone should use.
+        "volume": float(abs(mesh.volume)) if watertight else None,
+        "watertight": watertight,
+    }
+
+
+def decimate_to_face_budget(mesh: trimesh.Trimesh, max_faces: int) -> trimesh.Trimesh:
+    """A copy with at most ``max_faces`` faces, by vertex clustering on a grid (colours averaged).
+
+    Clustering is pure numpy, keeps the silhouette of a dense scan and needs no extra package;
+    the grid starts at the cell size a surface of this area would need and coarsens until the
+    budget holds.
+    """
+    if max_faces <= 0:
+        raise ValueError("max_faces must be positive.")
+    if len(mesh.faces) <= max_faces:
+        return mesh
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    faces = np.asarray(mesh.faces, dtype=np.int64)
+    colors = _vertex_colors(mesh)
+    lo = vertices.min(axis=0)
+    cell = max(np.sqrt(2.0 * float(mesh.area) / max_faces), float(np.ptp(vertices, axis=0).max()) * 1e-6, 1e-12)
+    for _ in range(60):
+        result = _cluster(vertices, faces, colors, lo, cell)
+        if len(result.faces) <= max_faces:
+            return result
+        cell *= 1.25
+    return result
+
+
+def _cluster(vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray | None, lo: np.ndarray,
+             cell: float) -> trimesh.Trimesh:
+    cells = np.floor((vertices - lo) / cell).astype(np.int64)
+    _, cluster, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+    cluster = cluster.ravel()
+    merged = np.zeros((len(counts), 3))
+    np.add.at(merged, cluster, vertices)
+    merged /= counts[:, None]
+    mapped = cluster[faces]
+    keep = (mapped[:, 0] != mapped[:, 1]) & (mapped[:, 1] != mapped[:, 2]) & (mapped[:, 0] != mapped[:, 2])
+    mapped = mapped[keep]
+    # Drop faces that collapsed onto the same three clusters, keeping each survivor's winding.
+    _, first = np.unique(np.sort(mapped, axis=1), axis=0, return_index=True)
+    new_faces = mapped[np.sort(first)]
+    out_colors = None
+    if colors is not None:
+        summed = np.zeros((len(counts), colors.shape[1]))
+        np.add.at(summed, cluster, colors.astype(np.float64))
+        out_colors = np.clip(summed / counts[:, None], 0, 255).astype(np.uint8)
+    return trimesh.Trimesh(merged, new_faces, vertex_colors=out_colors, process=False)
+
+
+def _vertex_colors(mesh: trimesh.Trimesh) -> np.ndarray | None:
+    """RGBA uint8 per vertex when the mesh really has colours (not trimesh's default grey)."""
+    visual = mesh.visual
+    if visual is None or not getattr(visual, "defined", False):
+        return None
+    if visual.kind == "texture":
+        try:
+            visual = visual.to_color()
+        except Exception:  # a texture trimesh cannot sample: show the shape uncoloured
+            return None
+    if visual.kind in ("vertex", "face"):
+        # Face colours come back averaged onto shared vertices: a little blur, but one index.
+        return np.asarray(visual.vertex_colors, dtype=np.uint8)
+    return None
+
+
+def display_arrays(mesh: trimesh.Trimesh, max_faces: int = DEFAULT_MAX_FACES) -> dict[str, np.ndarray]:
+    """What a viewer needs: float32 ``positions`` and ``normals``, uint32 ``index``, and float32
+    ``colors`` (RGB 0..1) when the mesh has colours; decimated to ``max_faces`` first."""
+    shown = decimate_to_face_budget(mesh, max_faces)
+    arrays = {
+        "positions": np.ascontiguousarray(shown.vertices, dtype=np.float32),
+        "normals": np.ascontiguousarray(shown.vertex_normals, dtype=np.float32),
+        "index": np.ascontiguousarray(np.asarray(shown.faces).ravel(), dtype=np.uint32),
+    }
+    colors = _vertex_colors(shown)
+    if colors is not None:
+        arrays["colors"] = np.ascontiguousarray(colors[:, :3], dtype=np.float32) / np.float32(255.0)
+    return arrays
+
+
+def to_pythreejs(mesh: trimesh.Trimesh, *, max_faces: int = DEFAULT_MAX_FACES) -> pythreejs.Mesh:
+    """A ``pythreejs.Mesh`` (binary buffers, vertex colours when present) of at most ``max_faces`` faces."""
+    from . import _three
+
+    return _three.mesh_object(display_arrays(mesh, max_faces))
+
+
+def show_mesh(mesh: trimesh.Trimesh, *, max_faces: int = DEFAULT_MAX_FACES, width: int = 640,
+              height: int = 420) -> pythreejs.Renderer:
+    """A pythreejs ``Renderer`` of the mesh: orbit controls, lights, camera fitted to its bounds."""
+    from . import _three
+
+    return _three.renderer_for(to_pythreejs(mesh, max_faces=max_faces), np.asarray(mesh.bounds, dtype=float),
+                               width=width, height=height)

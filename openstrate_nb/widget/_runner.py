@@ -1,0 +1,264 @@
+"""One run of the widget, on a daemon thread: video → job → progress → mesh.
+
+A thread, not the kernel's asyncio loop: anything scheduled on that loop freezes while an
+ordinary cell runs, while a plain thread that sets synced traits keeps the bar moving both
+when the kernel is idle and when another cell blocks (measured; see DESIGN.md).
+
+The runner talks to the server only through the client, and to the widget only through
+``sink``: ``sink._set(**traits)``, ``sink._set_job(job)``, ``sink._set_result(mesh, scene)``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import cache
+from ..api import (
+    APIConnectionError,
+    Job,
+    JobStatus,
+    NotFoundError,
+    OpenStrate,
+    ServerError,
+    WorkerUnavailableError,
+)
+from ._progress import Throttle, TransferMeter, job_elapsed
+
+__all__ = ["Source", "Runner", "Cancelled"]
+
+#: Polls of one unknown status before the widget stops and says so (the contract: never loop forever).
+_MAX_UNKNOWN_POLLS = 30
+_TICK = 0.1
+
+
+class Cancelled(Exception):
+    """The user pressed Cancel (or called ``cancel()``)."""
+
+
+class _Stopped(Exception):
+    """The widget was closed; end quietly."""
+
+
+@dataclass
+class Source:
+    """What to reconstruct, and what a Retry may reuse."""
+
+    path: Path | None = None
+    filename: str | None = None
+    video_url: str | None = None
+    job_id: str | None = None
+    #: SHA-256 of the file (or the URL's key); computed on the way in for picker uploads
+    video_key: str | None = None
+    #: a picker temp file, deleted once the server holds the video
+    temporary: bool = False
+    #: the server's copy of the video once uploaded, so a Retry need not upload again
+    upload_url: str | None = None
+
+    def discard_temporary(self) -> None:
+        if self.temporary and self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+
+class Runner(threading.Thread):
+    def __init__(self, sink: Any, client: OpenStrate, source: Source, *, force: bool, use_cache: bool,
+                 poll_interval: float, max_faces: int, retry: bool = False):
+        super().__init__(name="openstrate-widget", daemon=True)
+        self.sink = sink
+        self.client = client
+        self.source = source
+        self.force = force or retry
+        self.use_cache = use_cache
+        self.poll_interval = poll_interval
+        self.max_faces = max_faces
+        self.retry = retry
+        self.cancel_event = threading.Event()
+        self.stop_event = threading.Event()
+        self.done = threading.Event()
+
+    # -- the run ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            job = self._watch(self._job_id())
+            if job.status == JobStatus.COMPLETE:
+                self._load_result(job)
+                self.sink._set(phase="complete", can_retry=False)
+            else:
+                self.sink._set(phase="failed", error=job.error or "The reconstruction failed; the server gave no reason.",
+                               can_retry=True)
+        except Cancelled:
+            self.source.discard_temporary()
+            self.sink._set(phase="cancelled", notice="Cancelled.", can_retry=self._can_start_again())
+        except _Stopped:
+            self.source.discard_temporary()
+        except Exception as exc:  # every failure ends on screen, with Retry, not in a thread's traceback
+            self.sink._set(phase="failed", error=_message(exc), can_retry=self._can_start_again())
+        finally:
+            self.done.set()
+
+    def _can_start_again(self) -> bool:
+        s = self.source
+        return bool(s.upload_url or s.video_url or s.job_id or (s.path is not None and s.path.exists()))
+
+    def _check(self) -> None:
+        if self.stop_event.is_set():
+            raise _Stopped
+        if self.cancel_event.is_set():
+            raise Cancelled
+
+    # -- getting a job ------------------------------------------------------------------
+
+    def _job_id(self) -> str:
+        s = self.source
+        if s.upload_url and self.retry:
+            return self._submit(s.upload_url, s.video_key)
+        if s.video_url:
+            s.video_key = s.video_key or cache.url_key(s.video_url)
+            return self._cached_job(s.video_key) or self._submit(s.video_url, s.video_key)
+        if s.path is not None:
+            self.sink._set(phase="hashing", notice="Checking the cache…")
+            s.video_key = s.video_key or cache.file_sha256(s.path)
+            return self._cached_job(s.video_key) or self._upload(s.video_key)
+        if s.job_id:
+            return s.job_id
+        raise ValueError("Nothing to reconstruct: give a video path, video_url= or job_id=.")
+
+    def _cached_job(self, video_key: str) -> str | None:
+        if not self.use_cache or self.force:
+            return None
+        record = cache.lookup_job(video_key, self.client.base_url)
+        if record is None:
+            return None
+        try:
+            job = self.client.status(record["job_id"])
+        except NotFoundError:
+            cache.forget_job(video_key, self.client.base_url)
+            return None
+        if job.status == JobStatus.FAILED:
+            return None
+        self.source.upload_url = self.source.upload_url or record.get("upload_url")
+        self.source.discard_temporary()
+        self.sink._set(from_cache=True, notice="Same video as before: attached to its job instead of uploading again.")
+        return job.job_id
+
+    def _upload(self, video_key: str) -> str:
+        s = self.source
+        assert s.path is not None
+        size = s.path.stat().st_size
+        meter = TransferMeter(size)
+        self.sink._set(phase="uploading", notice="", server_hop=meter.snapshot())
+
+        def progress(sent: int, total: int) -> None:
+            # Raising here aborts the request mid-body: the only way to cancel a blocking upload.
+            self._check()
+            snap = meter.update(sent)
+            if snap is not None:
+                self.sink._set(server_hop=snap)
+
+        upload = self.client.upload(s.path, filename=s.filename, on_progress=progress)
+        self.sink._set(server_hop=meter.snapshot())
+        s.upload_url = upload.url
+        if upload.job_id:
+            self._remember(video_key, upload.job_id)
+            return upload.job_id
+        # Stored but not started (the workers were unreachable): the contract's retry is reconstruct().
+        if upload.url is None:
+            raise RuntimeError(upload.reconstruction_error or "The server stored the video but started no job.")
+        return self._submit(upload.url, video_key)
+
+    def _submit(self, video_url: str, video_key: str | None) -> str:
+        self._check()
+        self.sink._set(phase="submitting", notice="")
+        job = self.client.reconstruct(video_url, filename=self.source.filename)
+        if video_key:
+            self._remember(video_key, job.job_id)
+        return job.job_id
+
+    def _remember(self, video_key: str, job_id: str) -> None:
+        self.sink._set(job_id=job_id)
+        self.source.job_id = job_id
+        if self.use_cache:
+            cache.record_job(video_key, self.client.base_url, job_id, upload_url=self.source.upload_url,
+                             filename=self.source.filename)
+        self.source.discard_temporary()
+
+    # -- watching it --------------------------------------------------------------------
+
+    def _watch(self, job_id: str) -> Job:
+        self.sink._set(job_id=job_id, phase="queued", error="", can_retry=False)
+        watched_since = time.time()
+        elapsed_throttle = Throttle(0.5)
+        next_poll = 0.0
+        failures = 0
+        unknown = 0
+        job: Job | None = None
+        while True:
+            self._check()
+            now = time.monotonic()
+            if now >= next_poll:
+                try:
+                    job = self.client.status(job_id)
+                except NotFoundError:
+                    raise RuntimeError(f"The server at {self.client.base_url} has no job {job_id}; "
+                                       "check the job id and the server address.") from None
+                except (APIConnectionError, ServerError, WorkerUnavailableError) as exc:
+                    failures += 1
+                    self.sink._set(notice=f"Lost contact with the server ({_message(exc)}); retrying…")
+                    next_poll = now + min(30.0, self.poll_interval * 2**failures)
+                    continue
+                if failures:
+                    self.sink._set(notice="")
+                failures = 0
+                self._show_job(job, watched_since)
+                if job.is_terminal:
+                    return job
+                unknown = 0 if job.is_known_status else unknown + 1
+                if unknown >= _MAX_UNKNOWN_POLLS:
+                    raise RuntimeError(f"The server kept reporting the unknown status {job.status!r}; "
+                                       "update openstrate_nb or check the job on the server.")
+                next_poll = now + self.poll_interval
+            elif job is not None and elapsed_throttle.ready():
+                self.sink._set(elapsed=round(job_elapsed(job.extra, watched_since), 1))
+            self.stop_event.wait(_TICK)
+
+    def _show_job(self, job: Job, watched_since: float) -> None:
+        self.sink._set_job(job)
+        progress = job.progress
+        phase = {"pending": "queued", "processing": "reconstructing"}.get(str(job.status), "reconstructing")
+        self.sink._set(
+            status=str(job.status),
+            stage=job.stage or "",
+            current_frame=job.current_frame or 0,
+            total_frames=job.total_frames or 0,
+            percent=-1.0 if progress is None else round(progress * 100.0, 1),
+            elapsed=round(job_elapsed(job.extra, watched_since), 1),
+            **({} if job.is_terminal else {"phase": phase}),
+        )
+
+    # -- the result ---------------------------------------------------------------------
+
+    def _load_result(self, job: Job) -> None:
+        from .. import mesh as meshes  # trimesh and pythreejs load only once there is a mesh
+
+        if not job.asset:
+            raise RuntimeError(f"Job {job.job_id} is complete but names no GLB to download.")
+        target = cache.mesh_path(self.client.base_url, job.asset)
+        if not target.exists():
+            self.sink._set(phase="downloading")
+            self.client.download(job, target)
+        self._check()
+        mesh = meshes.load_glb(target)
+        scene = meshes.show_mesh(mesh, max_faces=self.max_faces)
+        view_url = job.view_url or self.client.view_url(job.asset)
+        self.sink._set_result(mesh, scene, target)
+        self.sink._set(view_url=view_url, mesh_faces=int(len(mesh.faces)))
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or exc.__class__.__name__

@@ -1,0 +1,333 @@
+"""``ReconstructWidget``: a video in, a mesh out, with the progress of every step on screen.
+
+Composition: the widget itself is the anywidget (picker, both upload bars, reconstruction
+progress, the ``/view`` iframe), so its traits (``job_id``, ``status``, ...) live on the
+object the user holds and can be observed. Displaying it shows an ``ipywidgets.VBox`` of
+that anywidget and a box that receives the pythreejs ``Renderer`` once the mesh is loaded:
+pythreejs widgets cannot be nested inside an anywidget's DOM, but a VBox composes any
+widgets, and the whole stays one output that survives a page reload.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import ipywidgets
+import traitlets as t
+
+from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, OpenStrate, OpenStrateError, WaitTimeout
+from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
+from ._runner import Runner, Source
+from ._progress import TransferMeter
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pythreejs
+    import trimesh
+
+__all__ = ["ReconstructWidget"]
+
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+_MISSING_FRONT_END = """
+export default { render({ el }) {
+  el.textContent = "openstrate_nb's front end is not built: run `cd js && npm ci && npm run build`.";
+} };
+"""
+_BUSY_PHASES = frozenset({"receiving", "hashing", "uploading", "submitting", "queued", "reconstructing", "downloading"})
+_WAIT_SLICE = 0.1
+DEFAULT_MAX_FACES = 500_000  # same as openstrate_nb.mesh's, without importing trimesh here
+
+
+class _Busy(RuntimeError):
+    """A second video was picked while the first is still on its way."""
+
+
+def _front_end() -> Any:
+    built = _STATIC / "widget.js"
+    return built if built.is_file() else _MISSING_FRONT_END
+
+
+class ReconstructWidget(anywidget.AnyWidget):
+    """Reconstruct a walkthrough video into a 3D mesh, from a picker or from code.
+
+    >>> w = ReconstructWidget()                      # pick or drop a video
+    >>> w = ReconstructWidget("walk.mp4")            # a file beside the kernel: "Run all" reproduces it
+    >>> w = ReconstructWidget(video_url="https://…/walk.mp4")
+    >>> w = ReconstructWidget(job_id="…")            # attach again, e.g. after a kernel restart
+    >>> w.wait(); w.mesh, w.scene, w.job
+
+    The server is ``base_url=``, else ``$OPENSTRATE_BASE_URL``, else https://openstrate.com.
+    The same video on the same server attaches to its finished job (``force=True`` runs it again).
+    """
+
+    _esm = _front_end()
+
+    phase = t.Unicode("idle").tag(sync=True)
+    status = t.Unicode("").tag(sync=True)
+    stage = t.Unicode("").tag(sync=True)
+    current_frame = t.Int(0).tag(sync=True)
+    total_frames = t.Int(0).tag(sync=True)
+    #: 0..100, or -1 while the server has not said how far it is
+    percent = t.Float(-1.0).tag(sync=True)
+    elapsed = t.Float(0.0).tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+    notice = t.Unicode("").tag(sync=True)
+    job_id = t.Unicode("").tag(sync=True)
+    filename = t.Unicode("").tag(sync=True)
+    view_url = t.Unicode("").tag(sync=True)
+    mesh_faces = t.Int(0).tag(sync=True)
+    from_cache = t.Bool(False).tag(sync=True)
+    can_retry = t.Bool(False).tag(sync=True)
+    #: {"sent", "total", "rate"} of the browser → kernel and kernel → server hops
+    kernel_hop = t.Dict({}).tag(sync=True)
+    server_hop = t.Dict({}).tag(sync=True)
+    # The picker's protocol, decided here so kernel and browser always agree.
+    accept = t.Unicode(",".join(VIDEO_EXTENSIONS)).tag(sync=True)
+    chunk_bytes = t.Int(MAX_CHUNK_BYTES).tag(sync=True)
+    max_in_flight = t.Int(3).tag(sync=True)
+
+    def __init__(self, video: str | os.PathLike[str] | None = None, *, video_url: str | None = None,
+                 job_id: str | None = None, base_url: str | None = None, client: OpenStrate | None = None,
+                 force: bool = False, cache: bool = True, poll_interval: float = 1.0,
+                 max_faces: int = DEFAULT_MAX_FACES, **kwargs: Any):
+        super().__init__(**kwargs)
+        if client is not None and base_url is not None:
+            raise ValueError("Give base_url= or client=, not both (the client already has a base URL).")
+        self._owns_client = client is None
+        self._client = client if client is not None else OpenStrate(base_url)
+        self._force = force
+        self._use_cache = cache
+        self._poll_interval = poll_interval
+        self._max_faces = max_faces
+        self._lock = threading.RLock()
+        self._runner: Runner | None = None
+        self._source: Source | None = None
+        self._receiver: ChunkReceiver | None = None
+        self._kernel_meter: TransferMeter | None = None
+        self._job: Job | None = None
+        self._mesh: trimesh.Trimesh | None = None
+        self._scene: pythreejs.Renderer | None = None
+        self._mesh_path: Path | None = None
+        self._scene_box = ipywidgets.Box(layout=ipywidgets.Layout(width="100%"))
+        self._container = ipywidgets.VBox([self, self._scene_box])
+        self.on_msg(self._on_browser_message)
+
+        if isinstance(video, str) and video.startswith(("http://", "https://")):
+            video, video_url = None, video
+        given = [name for name, value in (("video", video), ("video_url", video_url), ("job_id", job_id)) if value]
+        if len(given) > 1:
+            raise ValueError(f"Give one of a video path, video_url= or job_id=, not {' and '.join(given)}.")
+        if video is not None:
+            self.submit(video)
+        elif video_url:
+            self._start(Source(video_url=video_url, filename=Path(video_url.split("?")[0]).name or None))
+        elif job_id:
+            self.attach(job_id)
+
+    # -- what the user reads --------------------------------------------------------------
+
+    @property
+    def client(self) -> OpenStrate:
+        return self._client
+
+    @property
+    def job(self) -> Job | None:
+        """The last job document the server sent."""
+        return self._job
+
+    @property
+    def mesh(self) -> trimesh.Trimesh | None:
+        """The full-resolution result (every face), once complete."""
+        return self._mesh
+
+    @property
+    def scene(self) -> pythreejs.Renderer | None:
+        """The pythreejs view of the result (decimated to ``max_faces`` for display)."""
+        return self._scene
+
+    @property
+    def mesh_path(self) -> Path | None:
+        """The downloaded GLB in the cache directory."""
+        return self._mesh_path
+
+    @property
+    def container(self) -> ipywidgets.VBox:
+        """What displaying this widget shows: the widget, then the 3D view once there is one."""
+        return self._container
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self._container._repr_mimebundle_(**kwargs)
+
+    # -- what the user does -----------------------------------------------------------------
+
+    def submit(self, video: str | os.PathLike[str], *, force: bool | None = None) -> None:
+        """Reconstruct a video file that the kernel can read (no browser involved)."""
+        path = Path(video).expanduser()
+        if path.suffix.lower() not in VIDEO_EXTENSIONS:
+            raise ValueError(f"{path.name!r} is not a video this service reconstructs ({' '.join(VIDEO_EXTENSIONS)}).")
+        if not path.is_file():
+            raise FileNotFoundError(f"No such video: {path} (relative paths start at {Path.cwd()}).")
+        self._start(Source(path=path, filename=path.name), force=force)
+
+    def attach(self, job_id: str) -> None:
+        """Follow an existing job, e.g. after a kernel restart (the id is in ``job_id``)."""
+        self._start(Source(job_id=job_id))
+
+    def retry(self) -> None:
+        """Run again after a failure: re-submit the uploaded video, or upload it again."""
+        if self._source is None:
+            raise RuntimeError("Nothing to retry: this widget has not started a reconstruction.")
+        self._start(self._source, retry=True)
+
+    def cancel(self) -> None:
+        """Stop the upload (its temp file is removed). The server's job, once started, runs on."""
+        with self._lock:
+            if self._receiver is not None:
+                upload_id = self._receiver.upload_id
+                self._abort_receiving("Cancelled.", phase="cancelled")
+                self.send({"type": "abort", "id": upload_id, "message": "Cancelled."})
+                return
+        if self._runner is not None and self._runner.is_alive():
+            self._runner.cancel_event.set()
+
+    def wait(self, timeout: float | None = None) -> Job:
+        """Block until the reconstruction ends, with the progress bar still live.
+
+        Returns the completed job; raises ``JobFailedError`` if it failed and ``WaitTimeout``
+        after ``timeout`` seconds. Ctrl-C (interrupt) stops waiting, never the server's job.
+        """
+        runner = self._runner
+        if runner is None:
+            raise RuntimeError("Nothing to wait for yet: pick a video (the picker needs the kernel idle, so do it "
+                               "before running wait()), or pass a path, video_url= or job_id=.")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # Short slices: Ctrl-C is delivered between them, and the runner thread keeps the bar live.
+        while not runner.done.wait(_WAIT_SLICE):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeout(self.job_id or "(not started)", float(timeout or 0), self._job)
+        if self.phase == "complete" and self._job is not None:
+            return self._job
+        if self.phase == "failed" and self._job is not None and str(self._job.status) == "failed":
+            raise JobFailedError(self._job)
+        raise OpenStrateError(self.error or self.notice or f"The reconstruction ended {self.phase}.")
+
+    def close(self) -> None:
+        """Stop background work, remove temp files, and close the widgets."""
+        if self._runner is not None:
+            self._runner.stop_event.set()
+        with self._lock:
+            if self._receiver is not None:
+                self._receiver.abort()
+                self._receiver = None
+        if self._owns_client:
+            self._client.close()
+        self._scene_box.close()
+        self._container.close()
+        super().close()
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def _start(self, source: Source, *, force: bool | None = None, retry: bool = False) -> None:
+        if self._runner is not None and self._runner.is_alive():
+            raise RuntimeError("This widget is already working on a video; wait() for it or create another widget.")
+        self._source = source
+        self._scene_box.children = ()
+        self._job = self._mesh = self._scene = self._mesh_path = None
+        self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0,
+                  current_frame=0, total_frames=0, view_url="", mesh_faces=0, from_cache=False, can_retry=False,
+                  filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
+                  **({"job_id": source.job_id} if source.job_id else {}))
+        self._runner = Runner(self, self._client, source, force=self._force if force is None else force,
+                              use_cache=self._use_cache, poll_interval=self._poll_interval,
+                              max_faces=self._max_faces, retry=retry)
+        self._runner.start()
+
+    # The runner's sink: called from its thread.
+
+    def _set(self, **traits: Any) -> None:
+        with self._lock, self.hold_sync():
+            for name, value in traits.items():
+                setattr(self, name, value)
+
+    def _set_job(self, job: Job) -> None:
+        self._job = job
+
+    def _set_result(self, mesh: trimesh.Trimesh, scene: pythreejs.Renderer, path: Path) -> None:
+        self._mesh, self._scene, self._mesh_path = mesh, scene, path
+        self._scene_box.children = (scene,)
+
+    # -- the picker's messages --------------------------------------------------------------
+
+    def _on_browser_message(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        try:
+            if kind == "upload_start":
+                self._begin_receiving(content)
+            elif kind == "chunk":
+                self._receive_chunk(content, buffers)
+            elif kind == "upload_end":
+                self._finish_receiving(content)
+            elif kind == "cancel":
+                self.cancel()
+            elif kind == "retry":
+                self.retry()
+        except _Busy as exc:
+            # Leave the running job's display alone; only that picker's upload is refused.
+            self.send({"type": "abort", "id": content.get("id"), "message": str(exc)})
+        except (UploadRefused, OSError, RuntimeError) as exc:
+            self._abort_receiving(str(exc), phase="failed")
+            self.send({"type": "abort", "id": content.get("id"), "message": str(exc)})
+
+    def _begin_receiving(self, content: dict[str, Any]) -> None:
+        with self._lock:
+            if self.phase in _BUSY_PHASES or (self._runner is not None and self._runner.is_alive()):
+                raise _Busy("This widget is already working on a video; create another ReconstructWidget() "
+                            "for a second one.")
+            if self._receiver is not None:
+                self._receiver.abort()
+            self._receiver = ChunkReceiver.open(str(content.get("id")), str(content.get("name", "")),
+                                                content.get("size"), max_bytes=self._client.max_upload_bytes)
+            self._kernel_meter = TransferMeter(self._receiver.size)
+            self._set(phase="receiving", error="", notice="", filename=self._receiver.filename, job_id="",
+                      status="", stage="", percent=-1.0, view_url="", can_retry=False,
+                      kernel_hop=self._kernel_meter.snapshot(), server_hop={})
+            self.send({"type": "ready", "id": self._receiver.upload_id})
+
+    def _receive_chunk(self, content: dict[str, Any], buffers: list[Any]) -> None:
+        with self._lock:
+            receiver = self._receiver
+            if receiver is None or receiver.upload_id != str(content.get("id")):
+                # A chunk still in flight when the upload was cancelled: drop it.
+                return
+            if len(buffers) != 1:
+                raise UploadRefused("A chunk arrived without its bytes; pick the video again.")
+            received = receiver.write(int(content.get("offset", -1)), buffers[0])
+            snap = self._kernel_meter.update(received) if self._kernel_meter else None
+            if snap is not None:
+                self._set(kernel_hop=snap)
+        self.send({"type": "ack", "id": receiver.upload_id, "index": content.get("index"), "received": received})
+
+    def _finish_receiving(self, content: dict[str, Any]) -> None:
+        with self._lock:
+            receiver = self._receiver
+            if receiver is None or receiver.upload_id != str(content.get("id")):
+                return
+            self._receiver = None
+            received = receiver.finish()
+            if self._kernel_meter is not None:
+                self._set(kernel_hop=self._kernel_meter.snapshot())
+        self.send({"type": "received", "id": receiver.upload_id})
+        self._start(Source(path=received.path, filename=received.filename, video_key=received.sha256,
+                           temporary=True))
+
+    def _abort_receiving(self, message: str, *, phase: str) -> None:
+        with self._lock:
+            if self._receiver is not None:
+                self._receiver.abort()
+                self._receiver = None
+            self._set(phase=phase, error="" if phase == "cancelled" else message,
+                      notice=message if phase == "cancelled" else "")
