@@ -56,6 +56,9 @@ await Promise.all([
     entryPoints: ['src/widget/index.js'],
     outfile: outputs.widget,
     format: 'esm',
+    // The widget's stylesheet is bundled as a string and inserted by the view itself, so
+    // one file (anywidget's _esm) carries everything, with nothing to fetch at run time.
+    loader: { '.css': 'text' },
   }),
 ]);
 

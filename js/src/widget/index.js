@@ -1,31 +1,218 @@
-// anywidget front end for openstrate_nb (placeholder: shows the `status`
-// trait; the full widget comes later).
+// anywidget front end of openstrate_nb's ReconstructWidget.
+//
+// The kernel owns every piece of state (phase, both upload hops, the job's progress); this
+// view only draws the traits and sends the picked file in acknowledged chunks. So a page
+// reload, a second view of the same widget, or a kernel-side run (no picker) all draw the
+// same thing.
+import css from './style.css';
+import { ChunkSender } from './upload.js';
+import { PHASE_LABELS, duration, hop } from './format.js';
+
+const TRAITS = [
+  'phase', 'status', 'stage', 'current_frame', 'total_frames', 'percent', 'elapsed', 'error', 'notice',
+  'job_id', 'filename', 'view_url', 'mesh_faces', 'from_cache', 'can_retry', 'kernel_hop', 'server_hop', 'accept',
+];
+const PICKABLE = new Set(['idle', 'cancelled', 'failed']);
+const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting']);
+const JOB_PHASES = new Set(['queued', 'reconstructing', 'downloading', 'complete']);
+
+function h(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.appendChild(child);
+  return node;
+}
+
+function progressRow(label, name) {
+  const fill = h('div', { class: 'osnb-fill' });
+  const text = h('div', { class: 'osnb-text' });
+  const bar = h('div', { class: 'osnb-bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100' }, [fill]);
+  const row = h('div', { class: 'osnb-row', 'data-row': name, hidden: '' }, [h('div', { class: 'osnb-label', text: label }), bar, text]);
+  return {
+    row,
+    set(percent, message) {
+      row.hidden = false;
+      const known = Number.isFinite(percent) && percent >= 0;
+      row.dataset.indeterminate = String(!known);
+      fill.style.width = known ? `${Math.min(100, percent)}%` : '';
+      if (known) bar.setAttribute('aria-valuenow', String(Math.round(percent)));
+      else bar.removeAttribute('aria-valuenow');
+      text.textContent = message;
+    },
+    hide() {
+      row.hidden = true;
+    },
+  };
+}
+
+function hopPercent(state) {
+  return state && state.total ? (100 * state.sent) / state.total : -1;
+}
 
 function render({ model, el }) {
-  const box = document.createElement('div');
-  box.className = 'openstrate-widget';
-  Object.assign(box.style, {
-    fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
-    fontSize: '13px',
-    padding: '6px 10px',
-    border: '1px solid rgba(128, 128, 128, 0.35)',
-    borderRadius: '6px',
-    display: 'inline-block',
+  const style = h('style', { text: css });
+  const pill = h('span', { class: 'osnb-pill' });
+  const fileLabel = h('span', { class: 'osnb-file' });
+  const head = h('div', { class: 'osnb-head' }, [h('span', { class: 'osnb-title', text: 'OpenStrate' }), pill, fileLabel]);
+
+  const input = h('input', { type: 'file', hidden: '' });
+  const choose = h('button', { class: 'osnb-primary', type: 'button', text: 'Choose video…' });
+  const hint = h('div', { class: 'osnb-hint' });
+  const drop = h('div', { class: 'osnb-drop' }, [
+    h('div', { text: 'Drop a walkthrough video here, or' }), choose, hint, input,
+  ]);
+
+  const kernelRow = progressRow('To the kernel', 'kernel');
+  const serverRow = progressRow('To the server', 'server');
+  const jobRow = progressRow('Reconstruction', 'job');
+  const bars = h('div', { class: 'osnb-bars' }, [kernelRow.row, serverRow.row, jobRow.row]);
+
+  const notice = h('div', { class: 'osnb-notice', hidden: '' });
+  const error = h('div', { class: 'osnb-error', role: 'alert', hidden: '' });
+  const cancel = h('button', { type: 'button', text: 'Cancel', hidden: '' });
+  const retry = h('button', { class: 'osnb-primary', type: 'button', text: 'Retry', hidden: '' });
+  const actions = h('div', { class: 'osnb-actions' }, [cancel, retry]);
+  const jobCode = h('code');
+  const jobLine = h('div', { class: 'osnb-job', hidden: '' }, [document.createTextNode('job '), jobCode]);
+
+  const frame = h('iframe', {
+    sandbox: 'allow-scripts allow-same-origin',
+    allow: 'fullscreen',
+    allowfullscreen: '',
+    loading: 'lazy',
+    title: 'OpenStrate mesh viewer',
   });
-  box.setAttribute('role', 'status');
-  box.setAttribute('aria-live', 'polite');
+  const openLink = h('a', { target: '_blank', rel: 'noopener noreferrer', text: 'Open in a new tab ↗' });
+  const result = h('div', { class: 'osnb-result', hidden: '' }, [frame, openLink]);
+
+  const root = h('div', { class: 'osnb', 'aria-live': 'polite' }, [style, head, drop, bars, notice, error, actions, jobLine, result]);
+  el.appendChild(root);
+
+  let sender = null;
+
+  const pick = (file) => {
+    if (!file || sender) return;
+    const accepted = (model.get('accept') || '').split(',').filter(Boolean);
+    const dot = file.name.lastIndexOf('.');
+    const ext = dot >= 0 ? file.name.slice(dot).toLowerCase() : '';
+    if (accepted.length && !accepted.includes(ext)) {
+      error.hidden = false;
+      error.textContent = `${file.name} is not a video this service reconstructs; pick a ${accepted.join(' ')} file.`;
+      return;
+    }
+    sender = new ChunkSender(model, file, {
+      chunkBytes: model.get('chunk_bytes'),
+      maxInFlight: model.get('max_in_flight'),
+      onEnd: () => {
+        sender = null;
+        input.value = '';
+        update();
+      },
+    });
+    sender.start();
+    update();
+  };
+
+  const onCustom = (msg) => {
+    if (sender) sender.handle(msg);
+  };
 
   const update = () => {
-    const status = model.get('status');
-    box.textContent = status == null || status === '' ? 'OpenStrate' : String(status);
+    const phase = model.get('phase') || 'idle';
+    pill.dataset.phase = phase;
+    pill.textContent = PHASE_LABELS[phase] || phase;
+    const name = model.get('filename');
+    fileLabel.textContent = name || '';
+    const accept = model.get('accept') || '';
+    input.accept = accept;
+    hint.textContent = accept.split(',').join(' ');
+    drop.hidden = !(PICKABLE.has(phase) && !sender);
+
+    const kernelHop = model.get('kernel_hop') || {};
+    if (kernelHop.total) kernelRow.set(hopPercent(kernelHop), hop(kernelHop));
+    else kernelRow.hide();
+    const serverHop = model.get('server_hop') || {};
+    if (serverHop.total) serverRow.set(hopPercent(serverHop), hop(serverHop));
+    else serverRow.hide();
+
+    if (JOB_PHASES.has(phase) || model.get('status')) {
+      const percent = model.get('percent');
+      const parts = [];
+      const stage = model.get('stage');
+      if (stage) parts.push(stage);
+      const total = model.get('total_frames');
+      if (total > 0) parts.push(`frame ${model.get('current_frame')} / ${total}`);
+      if (percent >= 0) parts.push(`${percent.toFixed(0)}%`);
+      const elapsed = duration(model.get('elapsed'));
+      if (elapsed) parts.push(elapsed);
+      if (phase === 'complete' && model.get('mesh_faces')) parts.push(`${model.get('mesh_faces').toLocaleString()} faces`);
+      jobRow.set(phase === 'complete' ? 100 : percent, parts.join(' · ') || PHASE_LABELS[phase] || phase);
+    } else {
+      jobRow.hide();
+    }
+
+    const noticeText = model.get('notice');
+    notice.hidden = !noticeText;
+    notice.textContent = noticeText || '';
+    const errorText = model.get('error');
+    error.hidden = !errorText;
+    if (errorText) error.textContent = errorText;
+
+    cancel.hidden = !(CANCELLABLE.has(phase) || sender);
+    retry.hidden = !(model.get('can_retry') && (phase === 'failed' || phase === 'cancelled'));
+
+    const jobId = model.get('job_id');
+    jobLine.hidden = !jobId;
+    jobCode.textContent = jobId || '';
+
+    const viewUrl = model.get('view_url');
+    const showResult = phase === 'complete' && !!viewUrl;
+    result.hidden = !showResult;
+    // Only touch src when it changes: resetting it reloads the viewer and loses the user's camera.
+    if (showResult && frame.getAttribute('src') !== viewUrl) {
+      frame.setAttribute('src', viewUrl);
+      openLink.href = viewUrl;
+    }
   };
+
+  const onChoose = () => input.click();
+  const onInput = () => pick(input.files && input.files[0]);
+  const onDragOver = (event) => {
+    event.preventDefault();
+    drop.classList.add('osnb-over');
+  };
+  const onDragLeave = () => drop.classList.remove('osnb-over');
+  const onDrop = (event) => {
+    event.preventDefault();
+    drop.classList.remove('osnb-over');
+    pick(event.dataTransfer && event.dataTransfer.files && event.dataTransfer.files[0]);
+  };
+  const onCancel = () => {
+    if (sender) sender.cancel();
+    else model.send({ type: 'cancel' });
+  };
+  const onRetry = () => model.send({ type: 'retry' });
+
+  choose.addEventListener('click', onChoose);
+  input.addEventListener('change', onInput);
+  drop.addEventListener('dragover', onDragOver);
+  drop.addEventListener('dragleave', onDragLeave);
+  drop.addEventListener('drop', onDrop);
+  cancel.addEventListener('click', onCancel);
+  retry.addEventListener('click', onRetry);
+  model.on('msg:custom', onCustom);
+  for (const name of TRAITS) model.on(`change:${name}`, update);
   update();
-  model.on('change:status', update);
-  el.appendChild(box);
 
   return () => {
-    model.off('change:status', update);
-    box.remove();
+    for (const name of TRAITS) model.off(`change:${name}`, update);
+    model.off('msg:custom', onCustom);
+    if (sender) sender.cancel();
+    root.remove();
   };
 }
 

@@ -1,0 +1,44 @@
+// Human-readable numbers for the progress rows.
+
+export function bytes(n) {
+  if (!Number.isFinite(n) || n < 0) return '?';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i += 1;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function duration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return '';
+  const s = Math.floor(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
+
+// "12.3 MB / 200.0 MB · 6% · 45.1 MB/s"
+export function hop(state) {
+  if (!state || !state.total) return '';
+  const pct = Math.floor((100 * state.sent) / state.total);
+  const rate = state.rate > 0 ? ` · ${bytes(state.rate)}/s` : '';
+  return `${bytes(state.sent)} / ${bytes(state.total)} · ${pct}%${rate}`;
+}
+
+export const PHASE_LABELS = {
+  idle: 'Ready',
+  starting: 'Starting',
+  receiving: 'Sending to the kernel',
+  hashing: 'Checking the cache',
+  uploading: 'Uploading to the server',
+  submitting: 'Submitting',
+  queued: 'Queued',
+  reconstructing: 'Reconstructing',
+  downloading: 'Downloading the mesh',
+  complete: 'Complete',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
