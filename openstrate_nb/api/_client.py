@@ -151,8 +151,7 @@ class _BaseClient:
         return isinstance(exc, APIConnectionError)
 
     @staticmethod
-    def _retry_after(exc_or_response: Any) -> float | None:
-        response = getattr(exc_or_response, "response", exc_or_response)
+    def _retry_after(response: httpx.Response | None) -> float | None:
         return parse_retry_after(response.headers.get("retry-after")) if response is not None else None
 
     def _backoff(self, attempt: int) -> float:
@@ -225,7 +224,7 @@ class OpenStrate(_BaseClient):
             except (APIConnectionError, APIStatusError) as exc:
                 if not self._is_transient(exc):
                     raise
-                delay = state.after_error(self._retry_after(exc))
+                delay = state.after_error(self._retry_after(getattr(exc, "response", None)))
             else:
                 delay = state.after_job(job, retry_after)
                 if delay is None:
@@ -279,7 +278,7 @@ class AsyncOpenStrate(_BaseClient):
         try:
             body = MultipartFileBody(prepared, on_progress=on_progress)
             with self._transport_errors():
-                response = await self._http.post(self.url("/api/upload"), content=body, headers=body.headers)
+                response = await self._http.post(self.url("/api/upload"), content=body.aiter_chunks(), headers=body.headers)
             return self._upload(response)
         finally:
             prepared.close()
@@ -307,7 +306,7 @@ class AsyncOpenStrate(_BaseClient):
             except (APIConnectionError, APIStatusError) as exc:
                 if not self._is_transient(exc):
                     raise
-                delay = state.after_error(self._retry_after(exc))
+                delay = state.after_error(self._retry_after(getattr(exc, "response", None)))
             else:
                 delay = state.after_job(job, retry_after)
                 if delay is None:

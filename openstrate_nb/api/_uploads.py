@@ -152,7 +152,8 @@ class MultipartFileBody:
             self._report(sent)
         yield self._tail
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def aiter_chunks(self) -> AsyncIterator[bytes]:
+        """The same bytes for an async client (httpx takes any iterable as a sync body)."""
         self._rewind()
         yield self._head
         sent = 0

@@ -111,6 +111,11 @@ class _FilePart:
         if not self.head:
             self.fail(400, f"{self.filename!r} is empty; choose a video file with content.")
             return
+        # Refuse a wrong type from its first bytes, before the rest is read; only a binary
+        # STL needs the total size to be recognised.
+        if self.name_ext != "stl" and not _matches_name(sniff(self.head), self.name_ext):
+            self.fail(400, _not_what_it_says(self.filename, self.name_ext))
+            return
         self.incoming = self.store.incoming()
         self._write(self.head)
 
@@ -160,15 +165,25 @@ async def receive_upload(content_type: str, body: AsyncIterator[bytes], store: F
     return _checked(part)
 
 
+def _matches_name(ext: str | None, name_ext: str) -> bool:
+    """A video named as any video type, a mesh only as a mesh (a .ply is not a .glb)."""
+    if ext is None:
+        return False
+    return (name_ext in VIDEO_EXTS) if ext in VIDEO_EXTS else ext == name_ext
+
+
+def _not_what_it_says(filename: str, name_ext: str) -> str:
+    what = "a video" if name_ext in VIDEO_EXTS else f"a .{name_ext} mesh"
+    return f"{filename!r} is not {what} inside; check that the file is not damaged or renamed."
+
+
 def _checked(part: _FilePart) -> ReceivedFile:
     assert part.incoming is not None
     ext = sniff(part.head[:SNIFF_BYTES], part.incoming.size)
-    name_is_video = part.name_ext in VIDEO_EXTS
-    if ext is None or (ext in VIDEO_EXTS) != name_is_video:
+    if not _matches_name(ext, part.name_ext):
         part.incoming.discard()
-        what = "a video" if name_is_video else "a mesh"
-        raise UploadRejected(400, f"{part.filename!r} does not look like {what} inside; check that the file is not "
-                                  "damaged or renamed.")
+        raise UploadRejected(400, _not_what_it_says(part.filename, part.name_ext))
+    assert ext is not None
     if ext == "mp4" and part.name_ext == "mov":
         ext = "mov"  # QuickTime and MP4 share a container; keep the user's choice of the two
     part.incoming.close()

@@ -1,0 +1,114 @@
+"""Fixtures shared by the whole suite: real embedded servers on loopback, media on demand.
+
+The servers run the fast test pipelines of tests/_pipelines.py in real worker processes;
+the real reconstruction is exercised by tests/local/pipeline/ (once per session).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/_pipelines.py, tests/_media.py
+
+from _media import write_video  # noqa: E402
+
+from openstrate_nb import AsyncOpenStrate, OpenStrate  # noqa: E402
+
+QUICK = "_pipelines:quick_pipeline"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The embedded server every client test talks to, over real HTTP."""
+    from openstrate_nb.local import start
+
+    with start(port=0, data_dir=tmp_path_factory.mktemp("server"), pipeline=QUICK, workers=2) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory):
+    """Start an extra server with its own options; stopped at the end of the session."""
+    from openstrate_nb.local import start
+
+    started = []
+
+    def _start(**options):
+        options.setdefault("pipeline", QUICK)
+        options.setdefault("data_dir", tmp_path_factory.mktemp("extra-server"))
+        srv = start(port=options.pop("port", 0), **options)
+        started.append(srv)
+        return srv
+
+    yield _start
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture
+def client(server):
+    with OpenStrate(server.base_url, poll_interval=0.05) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def video(tmp_path_factory) -> Path:
+    return write_video(tmp_path_factory.mktemp("media") / "walk.mp4")
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+class AsyncAsSync:
+    """Runs an AsyncOpenStrate's methods from sync test code, so one test covers both twins."""
+
+    def __init__(self, async_client: AsyncOpenStrate, portal):
+        self._client = async_client
+        self._portal = portal
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.endswith("_url") or name == "url":
+            return attr
+
+        def call(*args, **kwargs):
+            return self._portal.call(lambda: attr(*args, **kwargs))
+
+        return call
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_client(request, server):
+    """``make_client(base_url=None, **options)`` for either twin; closed after the test."""
+    from anyio.from_thread import start_blocking_portal
+
+    made = []
+    portal_cm = start_blocking_portal() if request.param == "async" else None
+    portal = portal_cm.__enter__() if portal_cm else None
+
+    def _make(base_url=None, **options):
+        options.setdefault("poll_interval", 0.05)
+        url = base_url or server.base_url
+        if portal is None:
+            c = OpenStrate(url, **options)
+            made.append(c.close)
+            return c
+        async_client = portal.call(lambda: _new_async(url, options))
+        made.append(lambda: portal.call(async_client.aclose))
+        return AsyncAsSync(async_client, portal)
+
+    _make.kind = request.param
+    yield _make
+    for close in made:
+        close()
+    if portal_cm:
+        portal_cm.__exit__(None, None, None)
+
+
+async def _new_async(url, options):
+    return AsyncOpenStrate(url, **options)
