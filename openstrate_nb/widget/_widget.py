@@ -218,7 +218,10 @@ class ReconstructWidget(anywidget.AnyWidget):
     def close(self) -> None:
         """Stop background work, remove temp files, and close the widgets."""
         if self._runner is not None:
+            # A running runner removes its temp file as it stops; a finished one left it for Retry.
             self._runner.stop_event.set()
+            if not self._runner.is_alive() and self._source is not None:
+                self._source.discard_temporary()
         with self._lock:
             if self._receiver is not None:
                 self._receiver.abort()
