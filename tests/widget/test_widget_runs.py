@@ -1,0 +1,201 @@
+"""Kernel-side ways in (a path, a URL, a job id), live progress, wait(), Retry and the result."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+
+import numpy as np
+import pytest
+import trimesh
+
+from _media import write_video
+from openstrate_nb import JobFailedError, OpenStrate, WaitTimeout
+from openstrate_nb.widget import ReconstructWidget
+
+
+def test_a_kernel_side_path_runs_without_a_browser(make_widget, video, widget_cache):
+    w = make_widget(video)
+    job = w.wait(timeout=120)
+    assert str(job.status) == "complete" and w.status == "complete"
+    assert w.job is job and w.job_id == job.job_id
+    assert isinstance(w.mesh, trimesh.Trimesh) and len(w.mesh.faces) == w.mesh_faces
+    assert w.mesh_path.is_relative_to(widget_cache) and w.mesh_path.suffix == ".glb"
+    assert w.view_url == job.view_url
+    assert w.server_hop["sent"] == video.stat().st_size
+    assert w.kernel_hop == {}  # no browser hop for a kernel-side file
+
+
+def test_the_displayed_view_is_a_vbox_of_the_widget_and_the_pythreejs_renderer(make_widget, video):
+    import ipywidgets
+    import pythreejs
+
+    w = make_widget(video)
+    w.wait(timeout=120)
+    assert isinstance(w.container, ipywidgets.VBox) and w.container.children[0] is w
+    [renderer] = w.container.children[1].children
+    assert renderer is w.scene and isinstance(renderer, pythreejs.Renderer)
+    bundle = w._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.container.model_id
+    mesh = next(c for c in renderer.scene.children if isinstance(c, pythreejs.Mesh))
+    attributes = mesh.geometry.attributes
+    assert attributes["position"].array.dtype == np.float32
+    assert attributes["normal"].array.dtype == np.float32
+    assert attributes["color"].array.dtype == np.float32  # the test pipeline's GLB has vertex colours
+    assert mesh.geometry.index.array.dtype == np.uint32
+
+
+def test_the_displayed_copy_is_decimated_above_the_face_budget_but_the_mesh_keeps_every_face(make_widget, video):
+    w = make_widget(video, max_faces=200)
+    w.wait(timeout=120)
+    mesh = next(c for c in w.scene.scene.children if c.__class__.__name__ == "Mesh")
+    assert len(mesh.geometry.index.array) // 3 <= 200
+    assert len(w.mesh.faces) > 200
+
+
+def test_the_same_video_again_attaches_to_the_finished_job_and_force_runs_it_again(make_widget, video):
+    first = make_widget(video)
+    first.wait(timeout=120)
+    again = make_widget(video)
+    again.wait(timeout=120)
+    assert again.from_cache and again.job_id == first.job_id and again.server_hop == {}
+    assert again.mesh_path == first.mesh_path
+    forced = make_widget(video, force=True)
+    forced.wait(timeout=120)
+    assert not forced.from_cache and forced.job_id != first.job_id
+
+
+def test_another_server_does_not_share_the_cache(make_widget, video, start_server):
+    first = make_widget(video)
+    first.wait(timeout=120)
+    other = start_server()
+    w = make_widget(video, client=OpenStrate(other.base_url, poll_interval=0.05))
+    w.wait(timeout=120)
+    assert not w.from_cache and w.job_id != first.job_id
+
+
+def test_video_url_and_job_id_ways_in(make_widget, client, video):
+    upload = client.upload(video)
+    by_url = make_widget(video_url=upload.url)
+    by_url.wait(timeout=120)
+    assert by_url.phase == "complete"
+    # After a kernel restart only the job id is left: a new widget shows the same result.
+    attached = make_widget(job_id=by_url.job_id)
+    job = attached.wait(timeout=120)
+    assert job.job_id == by_url.job_id and attached.view_url == by_url.view_url
+    assert len(attached.mesh.faces) == len(by_url.mesh.faces)
+
+
+def test_a_url_given_positionally_is_treated_as_video_url(make_widget, client, video):
+    upload = client.upload(video)
+    w = make_widget(upload.url)
+    w.wait(timeout=120)
+    assert w.phase == "complete"
+
+
+def test_an_unknown_job_id_fails_with_a_readable_error(make_widget):
+    w = make_widget(job_id="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(Exception, match="has no job"):
+        w.wait(timeout=60)
+    assert w.phase == "failed"
+
+
+def test_bad_arguments_are_refused_at_once(make_widget, tmp_path, video):
+    with pytest.raises(FileNotFoundError):
+        make_widget(tmp_path / "missing.mp4")
+    with pytest.raises(ValueError, match="not a video"):
+        make_widget(tmp_path / "notes.txt")
+    with pytest.raises(ValueError, match="not both"):
+        ReconstructWidget(base_url="http://127.0.0.1:1", client=OpenStrate("http://127.0.0.1:1"))
+    with pytest.raises(ValueError, match="one of"):
+        make_widget(video, job_id="x")
+    with pytest.raises(RuntimeError, match="Nothing to wait for"):
+        make_widget().wait(timeout=1)
+
+
+def test_base_url_comes_from_the_environment(monkeypatch, server):
+    monkeypatch.setenv("OPENSTRATE_BASE_URL", server.base_url)
+    w = ReconstructWidget()
+    try:
+        assert w.client.base_url == server.base_url
+    finally:
+        w.close()
+
+
+def test_progress_moves_while_the_main_thread_is_blocked(make_widget, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENSTRATE_TEST_FRAME_DELAY", "0.05")
+    long_video = write_video(tmp_path / "long.mp4", frames=60)
+    w = make_widget(long_video)
+    seen = []
+    w.observe(lambda change: seen.append(change["new"]), names="current_frame")
+    # The main thread blocks as a busy cell would; only the runner thread can move the traits.
+    while w.phase != "complete" and w.phase != "failed":
+        time.sleep(0.2)
+    assert w.phase == "complete"
+    assert len(set(seen)) >= 3 and seen == sorted(seen)
+    assert w.elapsed > 0
+
+
+def test_ctrl_c_ends_the_wait_but_not_the_job(make_widget, video, monkeypatch):
+    monkeypatch.setenv("OPENSTRATE_TEST_FRAME_DELAY", "0.2")
+    w = make_widget(video)
+
+    def interrupt_once_the_job_runs():
+        while not w.job_id:
+            time.sleep(0.02)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_the_job_runs, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        w.wait(timeout=120)
+    assert w.phase != "complete"
+    job = w.wait(timeout=120)
+    assert str(job.status) == "complete"
+
+
+def test_wait_times_out_without_stopping_the_job(make_widget, start_server, video):
+    slow = start_server(pipeline="_pipelines:sleeping_pipeline")
+    w = make_widget(video, client=OpenStrate(slow.base_url, poll_interval=0.05))
+    with pytest.raises(WaitTimeout):
+        w.wait(timeout=0.5)
+    assert w.phase in ("uploading", "queued", "reconstructing", "hashing", "starting", "submitting")
+
+
+def test_a_failed_job_shows_its_error_and_retry_resubmits_the_uploaded_video(make_widget, start_server, video):
+    crashing = start_server(pipeline="_pipelines:crashing_pipeline")
+    client = OpenStrate(crashing.base_url, poll_interval=0.05)
+    w = make_widget(video, client=client)
+    with pytest.raises(JobFailedError):
+        w.wait(timeout=120)
+    assert w.phase == "failed" and w.error and w.can_retry
+    first_job = w.job_id
+    uploaded = w.job.extra.get("video_url")
+    w.retry()
+    with pytest.raises(JobFailedError):
+        w.wait(timeout=120)
+    assert w.job_id != first_job
+    assert w.job.extra.get("video_url") == uploaded  # re-submitted, not uploaded again
+
+
+def test_retry_from_the_browser_button(make_widget, browser_for, start_server, video):
+    crashing = start_server(pipeline="_pipelines:crashing_pipeline")
+    w = make_widget(video, client=OpenStrate(crashing.base_url, poll_interval=0.05))
+    with pytest.raises(JobFailedError):
+        w.wait(timeout=120)
+    first_job = w.job_id
+    browser_for(w).message({"type": "retry"})
+    with pytest.raises(JobFailedError):
+        w.wait(timeout=120)
+    assert w.job_id != first_job
+
+
+def test_close_stops_the_background_thread(make_widget, start_server, video):
+    slow = start_server(pipeline="_pipelines:sleeping_pipeline")
+    w = make_widget(video, client=OpenStrate(slow.base_url, poll_interval=0.05))
+    while not w.job_id:
+        time.sleep(0.05)
+    runner = w._runner
+    w.close()
+    runner.join(10)
+    assert not runner.is_alive()
