@@ -90,13 +90,13 @@ class _FilePart:
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if not self.in_file or self.error:
             return
-        chunk = data[start:end]
+        chunk = memoryview(data)[start:end]
         if self.incoming is None:
-            self.head += chunk
+            self.head += bytes(chunk)
             if len(self.head) < SNIFF_BYTES:
                 return
             self._start_file()
-            chunk = b""
+            return
         if self.incoming is not None and not self.error:
             self._write(chunk)
 
@@ -119,7 +119,7 @@ class _FilePart:
         self.incoming = self.store.incoming()
         self._write(self.head)
 
-    def _write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes | memoryview) -> None:
         assert self.incoming is not None
         if self.incoming.size + len(chunk) > self.max_bytes:
             self.fail(413, f"the file is over this server's {self.max_bytes / 1e6:g} MB upload cap; "

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     try:
-        os.nice(5)  # keep the API responsive on a 2-core laptop
+        os.nice(10)  # the API and the notebook stay responsive on a 2-core laptop
     except (AttributeError, OSError):
         pass
     run_job(pipeline_spec, Path(video), Path(work_dir), protocol)
