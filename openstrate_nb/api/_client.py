@@ -62,6 +62,7 @@ class _BaseClient:
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         poll_interval: float | None = None,
         max_retries: int = 5,
+        token: str | None = None,
         headers: dict[str, str] | None = None,
     ):
         self.base_url = (base_url or os.environ.get("OPENSTRATE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
@@ -72,6 +73,10 @@ class _BaseClient:
         self.poll_interval = poll_interval
         self.max_retries = max_retries
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        # The hosted service needs no key; an embedded server started with --token does.
+        token = token or os.environ.get("OPENSTRATE_TOKEN")
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
 
     # -- URLs -------------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ def _server_config(args: argparse.Namespace):
 
     options = dict(host=args.host, port=args.port, workers=args.workers, public_url=args.public_url,
                    allow_private_urls=args.allow_private_urls, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
-                   job_timeout=args.job_timeout * 60)
+                   job_timeout=args.job_timeout * 60, token=args.token)
     if args.data_dir:
         options["data_dir"] = Path(args.data_dir)
     return ServerConfig(**options)
@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--allow-private-urls", action="store_true",
                          help="let video_url name loopback and private-network hosts")
         sub.add_argument("--job-timeout", type=float, default=30, help="minutes one job may run")
+        sub.add_argument("--token", default=None,
+                         help="require this token on every API call (clients: OPENSTRATE_TOKEN or token=)")
 
     server_options(command("serve", cmd_serve, "run the embedded OpenStrate-compatible server"), 8765)
     sub = command("demo", cmd_demo, "reconstruct the bundled sample video offline and show the result")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import re
 import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any, AsyncIterator
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import anyio
 from starlette.applications import Starlette
@@ -51,6 +52,10 @@ class Service:
     def base(self, request: Request) -> str:
         return self.config.public_url or str(request.base_url).rstrip("/")
 
+    def page_query(self) -> str:
+        """Links opened by browsers (iframes, new tabs) carry the token: they cannot send headers."""
+        return "?" + urlencode({"token": self.config.token}) if self.config.token else ""
+
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
@@ -84,7 +89,7 @@ async def upload(request: Request) -> Response:
     file_id = service.files.commit(received.incoming, received.ext)
     record = service.store.add_file(file_id, received.ext, received.kind, received.filename,
                                     received.incoming.size, received.incoming.sha256)
-    doc = upload_document(record, service.base(request))
+    doc = upload_document(record, service.base(request), service.page_query())
     if received.kind == "video":
         if service.runner.available:
             job = service.store.create_job(filename=received.filename, source_id=file_id, source_ext=received.ext)
@@ -149,7 +154,7 @@ async def status(request: Request) -> Response:
     job = service.store.job(request.path_params["job_id"])
     if job is None:
         return _error(404, "no such job on this server; check the job id (jobs live in the server's data directory).")
-    return JSONResponse(job_document(job, service.base(request)))
+    return JSONResponse(job_document(job, service.base(request), service.page_query()))
 
 
 async def files(request: Request) -> Response:
@@ -165,6 +170,8 @@ async def view(request: Request) -> Response:
     service = _service(request)
     record = service.store.file(file_id, ext) or {}
     url = f"/api/files/{file_id}.{ext}"
+    if service.config.token:
+        url += "?" + urlencode({"token": request.query_params.get("token", "")})
     if ext in VIDEO_EXTS:
         return HTMLResponse(_video_page(record.get("filename", "video"), url))
     if ext not in MESH_EXTS:
@@ -234,7 +241,7 @@ async def internal(request: Request) -> Response:
                                       int(body.get("total_frames") or 0))
     elif action == "complete" and body.get("error"):
         service.store.finish_job(job_id, status="failed", error=str(body["error"]))
-    return JSONResponse(job_document(service.store.job(job_id), service.base(request)))  # type: ignore[arg-type]
+    return JSONResponse(job_document(service.store.job(job_id), service.base(request), service.page_query()))  # type: ignore[arg-type]
 
 
 # -- errors as JSON -------------------------------------------------------------------------
@@ -248,6 +255,38 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     return _error(500, "the server hit an internal error; see its log.")
+
+
+class RequireToken:
+    """With ``--token``, every call but the viewer's script and the OpenAPI document needs it.
+
+    Browsers cannot add headers to an iframe or a link, so ``?token=`` works as well as
+    ``Authorization: Bearer``; the viewer page passes it on to the file it loads.
+    """
+
+    OPEN_PREFIXES = ("/static/", OPENAPI_PATH)
+
+    def __init__(self, app, token: str):
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or scope["path"].startswith(self.OPEN_PREFIXES):
+            return await self.app(scope, receive, send)
+        request = Request(scope)
+        if _INTERNAL.match(scope["path"]):  # the workers' own secret guards these
+            return await self.app(scope, receive, send)
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or \
+            request.query_params.get("token", "")
+        if given and hmac.compare_digest(given.encode(), self.token):
+            return await self.app(scope, receive, send)
+        message = ("this server needs its access token: pass token= to OpenStrate (or set OPENSTRATE_TOKEN), "
+                   "or add ?token=... to the link.")
+        response = _error(401 if not given else 403, message)
+        await response(scope, receive, send)
+
+
+_INTERNAL = re.compile(r"^/api/reconstruct/(progress|complete|session)/")
 
 
 def create_app(config: ServerConfig) -> Starlette:
@@ -278,5 +317,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static"),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])]
+    if config.token:
+        middleware.append(Middleware(RequireToken, token=config.token))
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                      exception_handlers={HTTPException: http_error, Exception: server_error})

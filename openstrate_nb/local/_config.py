@@ -31,6 +31,8 @@ class ServerConfig:
     job_timeout: float = 30 * 60
     #: "module:function" of the reconstruction pipeline the workers run
     pipeline: str = DEFAULT_PIPELINE
+    #: when set, every API call must carry it (``Authorization: Bearer`` or ``?token=``)
+    token: str | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()

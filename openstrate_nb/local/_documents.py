@@ -20,21 +20,22 @@ def iso_time(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def upload_document(record: dict[str, Any], base: str) -> dict[str, Any]:
+def upload_document(record: dict[str, Any], base: str, page_query: str = "") -> dict[str, Any]:
+    """``page_query`` (``?token=…`` on a server with a token) goes on links meant for browsers."""
     name = f"{record['id']}.{record['ext']}"
     return {
         "id": record["id"],
         "filename": record["filename"],
         "url": f"{base}/api/files/{name}",
-        "view": f"{base}/view/{name}",
-        "preview": f"{base}/api/preview/{name}",
+        "view": f"{base}/view/{name}{page_query}",
+        "preview": f"{base}/api/preview/{name}{page_query}",
         "size": record["size"],
         "sha256": record["sha256"],
         "kind": "video" if record["ext"] in VIDEO_EXTS else "mesh",
     }
 
 
-def job_document(job: dict[str, Any], base: str) -> dict[str, Any]:
+def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[str, Any]:
     doc: dict[str, Any] = {
         "job_id": job["job_id"],
         "status": job["status"],
@@ -58,10 +59,10 @@ def job_document(job: dict[str, Any], base: str) -> dict[str, Any]:
     if job["status"] == "complete" and result.get("glb"):
         glb = f"{result['glb']}.glb"
         doc.update(
-            view_url=f"{base}/view/{glb}",
-            mesh_viewer_url=f"{base}/view/{glb}",
+            view_url=f"{base}/view/{glb}{page_query}",
+            mesh_viewer_url=f"{base}/view/{glb}{page_query}",
             glb_asset_url=f"{base}/api/files/{glb}",
-            preview_url=f"{base}/api/preview/{glb}",
+            preview_url=f"{base}/api/preview/{glb}{page_query}",
         )
         if result.get("points"):
             doc["points_url"] = f"{base}/api/files/{result['points']}.ply"

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-__all__ = ["FetchError", "check_fetchable", "fetch_video", "VideoFetcher"]
+__all__ = ["FetchError", "check_fetchable", "resolve_fetchable", "fetch_video", "VideoFetcher"]
 
 MAX_REDIRECTS = 5
 
@@ -32,41 +32,68 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def check_fetchable(url: str, *, allow_private: bool = False) -> None:
-    """Raise FetchError unless ``url`` is http(s) to a public address (or private ones are allowed)."""
+def resolve_fetchable(url: str, *, allow_private: bool = False) -> str | None:
+    """Check ``url`` and return the address to connect to (None when private ones are allowed).
+
+    Every address the name resolves to must be public; the fetch then connects to the
+    checked address itself, so a second DNS answer (rebinding) cannot redirect it.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"video_url must be an http(s) URL, not {url[:80]!r}.")
     if allow_private:
-        return
+        return None
     try:
         answers = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
                                      type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         raise FetchError(f"the host {parts.hostname!r} in video_url could not be resolved.") from None
-    for *_, sockaddr in answers:
-        if not _is_public(sockaddr[0]):
-            raise FetchError(
-                f"video_url points at a loopback, private or link-local address ({parts.hostname}); "
-                "upload the file instead, or start the server with --allow-private-urls."
-            )
+    addresses = [sockaddr[0] for *_, sockaddr in answers]
+    if not addresses or not all(_is_public(address) for address in addresses):
+        raise FetchError(
+            f"video_url points at a loopback, private or link-local address ({parts.hostname}); "
+            "upload the file instead, or start the server with --allow-private-urls."
+        )
+    return addresses[0]
+
+
+def check_fetchable(url: str, *, allow_private: bool = False) -> None:
+    """Raise FetchError unless ``url`` is http(s) to a public address (or private ones are allowed)."""
+    resolve_fetchable(url, allow_private=allow_private)
+
+
+def _pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``(url with the address in place of the name, headers, extensions)`` for one hop."""
+    parts = urlsplit(url)
+    if address is None or parts.hostname is None:
+        return url, {}, {}
+    host = f"[{address}]" if ":" in address else address
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    headers = {"Host": parts.netloc.rsplit("@", 1)[-1]}
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), headers, extensions
 
 
 class VideoFetcher:
     """``fetch(url, work_dir) -> Path``, with a size cap, timeouts and checked redirects."""
 
-    def __init__(self, *, max_bytes: int, allow_private: bool = False, timeout: float = 30.0):
+    def __init__(self, *, max_bytes: int, allow_private: bool = False, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None):
         self.max_bytes = max_bytes
         self.allow_private = allow_private
         self.timeout = timeout
+        self._transport = transport
 
     def __call__(self, url: str, work_dir: Path) -> Path:
         target = work_dir / "source.video"
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False) as http:
+            with httpx.Client(timeout=self.timeout, follow_redirects=False, transport=self._transport) as http:
                 for _ in range(MAX_REDIRECTS + 1):
-                    check_fetchable(url, allow_private=self.allow_private)
-                    with http.stream("GET", url) as response:
+                    address = resolve_fetchable(url, allow_private=self.allow_private)
+                    pinned, headers, extensions = _pinned(url, address)
+                    request = http.build_request("GET", pinned, headers=headers, extensions=extensions)
+                    response = http.send(request, stream=True)
+                    try:
                         if response.is_redirect:
                             url = urljoin(url, response.headers.get("location", ""))
                             continue
@@ -75,6 +102,8 @@ class VideoFetcher:
                                              "check that the URL is public and points at the video file.")
                         self._save(response, target)
                         return target
+                    finally:
+                        response.close()
         except httpx.HTTPError as exc:
             raise FetchError(f"video_url could not be fetched ({type(exc).__name__}); check the URL and try again.") from None
         raise FetchError("video_url redirected too many times.")
