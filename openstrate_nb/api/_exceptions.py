@@ -142,7 +142,7 @@ def error_message_from_body(status_code: int, reason: str, content: bytes, conte
     ``body`` is the parsed JSON when the body was JSON, else the decoded text (or None).
     """
     text = content.decode("utf-8", errors="replace").strip()
-    prefix = f"HTTP {status_code} {reason}".strip()
+    prefix = " ".join(f"HTTP {status_code} {reason}".split())
     if not text:
         return f"{prefix} (the server sent no explanation)", None
     body: Any = text

@@ -54,9 +54,9 @@ def _absolute(url: Any, base_url: str | None) -> str | None:
     return urljoin(base_url.rstrip("/") + "/", url) if base_url else url
 
 
-def asset_from_url(url: str | None) -> str | None:
+def asset_from_url(url: Any) -> str | None:
     """The ``{id}.{ext}`` part of a ``/api/files/…``, ``/view/…`` or ``/api/preview/…`` URL."""
-    if not url:
+    if not isinstance(url, str) or not url:
         return None
     name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
     return name or None
