@@ -1,0 +1,175 @@
+"""ReconstructWidget in JupyterLab 4 and Notebook 7, in headless Chromium.
+
+One notebook walks the whole story a user sees, in order: the widget renders; a 20 MB
+video set on the picker's file input travels to the kernel and on to the server with both
+bars advancing; reconstruction progress moves while no cell runs and while another cell
+sleeps; the /view iframe and the pythreejs view show the mesh; after a kernel restart,
+``ReconstructWidget(job_id=...)`` shows the same result.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import distinct_colours, write_notebook
+
+pytestmark = pytest.mark.browser
+
+# Every text change of the widget's rows and status pill, recorded in the page as it
+# happens (a MutationObserver), so the assertions need no timing.
+RECORD_ROWS = """
+(root) => {
+  window.__osnbLog = window.__osnbLog || [];
+  const seen = (name, text) => window.__osnbLog.push([name, text, Math.round(performance.now())]);
+  const watch = (node, name) => {
+    new MutationObserver(() => seen(name, node.textContent)).observe(
+      node, { childList: true, characterData: true, subtree: true });
+    seen(name, node.textContent);
+  };
+  for (const row of root.querySelectorAll('.osnb-row')) watch(row.querySelector('.osnb-text'), row.dataset.row);
+  watch(root.querySelector('.osnb-pill'), 'phase');
+}
+"""
+
+
+def write_big_video(path, frames: int = 36):
+    """About 20 MB of real H.264 (lossless noise does not compress), so the server accepts it."""
+    import av
+
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options={"qp": "0", "preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for _ in range(frames):
+            image = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _log(page, name):
+    return [text for row, text, *_ in page.evaluate("() => window.__osnbLog") if row == name]
+
+
+def _percents(texts):
+    return [int(m.group(1)) for m in (re.search(r"(\d+)%", t) for t in texts) if m]
+
+
+def _frames(texts):
+    return [int(m.group(1)) for m in (re.search(r"frame (\d+) /", t) for t in texts) if m]
+
+
+def _screenshot_canvas(page, cell, artifacts, name):
+    canvas = cell.locator(".jp-OutputArea-output canvas").first
+    canvas.wait_for(state="visible", timeout=60_000)
+    # Give WebGL (SwiftShader) a few frames to draw before the picture is taken.
+    page.wait_for_timeout(1500)
+    png = canvas.screenshot(path=str(artifacts / name))
+    return distinct_colours(png)
+
+
+def test_picker_upload_progress_result_and_reattach_in_jupyterlab(jupyter, openstrate_server, notebook_root,
+                                                                   open_notebook, artifacts, tmp_path):
+    video = write_big_video(tmp_path / "walk-20mb.mp4")
+    assert video.stat().st_size > 19e6
+    write_notebook(notebook_root, "lab.ipynb", [
+        "from openstrate_nb import ReconstructWidget\n"
+        f"w = ReconstructWidget(base_url={openstrate_server.base_url!r}, poll_interval=0.2)\nw",
+    ])
+    nb = open_notebook(f"{jupyter}/lab/tree/lab.ipynb")
+    page = nb.page
+    nb.run_cell(0)
+    widget = nb.cell(0).locator(".osnb")
+    widget.wait_for(timeout=60_000)
+    nb.wait_idle()
+    assert widget.locator(".osnb-drop").is_visible()
+    page.screenshot(path=str(artifacts / "lab-1-widget.png"))
+
+    widget.evaluate(RECORD_ROWS)
+    widget.locator("input[type=file]").set_input_files(str(video))
+
+    # Reconstruction starts once the video has crossed both hops.
+    page.wait_for_function(
+        "() => (window.__osnbLog || []).some(([row, text]) => row === 'job' && /frame \\d+ \\//.test(text))",
+        timeout=180_000)
+    page.screenshot(path=str(artifacts / "lab-2-uploaded.png"))
+    kernel, server = _percents(_log(page, "kernel")), _percents(_log(page, "server"))
+    assert kernel[-1] == 100 and any(0 < p < 100 for p in kernel), kernel
+    assert kernel == sorted(kernel)
+    assert server[-1] == 100 and server[0] < 100 and server == sorted(server), server
+    assert re.search(r"MB / 2\d\.\d MB · 100% · [\d.]+ MB/s", _log(page, "kernel")[-1])
+
+    # Progress while the kernel is idle (no cell runs) ...
+    frames_before = len(set(_frames(_log(page, "job"))))
+    page.wait_for_function(
+        f"() => new Set((window.__osnbLog || []).filter(([r, t]) => r === 'job' && /frame/.test(t))"
+        f".map(([r, t]) => t.match(/frame (\\d+)/)[1])).size >= {frames_before + 2}",
+        timeout=120_000)
+    assert not page.evaluate(f"() => {nb.running_cell_js(0)}")
+
+    # ... and while another cell blocks the kernel.
+    nb.run_cell(1, "import time\ntime.sleep(8)")
+    page.wait_for_function(f"() => {nb.running_cell_js(1)}", timeout=60_000)
+    during = len(set(_frames(_log(page, "job"))))
+    page.wait_for_function(
+        f"() => new Set(window.__osnbLog.filter(([r, t]) => r === 'job' && /frame/.test(t))"
+        f".map(([r, t]) => t.match(/frame (\\d+)/)[1])).size >= {during + 3} && {nb.running_cell_js(1)}",
+        timeout=60_000)
+    frames = _frames(_log(page, "job"))
+    assert frames == sorted(frames) and len(set(frames)) >= 5
+
+    # The result: the /view iframe from the embedded server, and the pythreejs view below it.
+    nb.wait_idle()
+    widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
+    iframe = widget.locator(".osnb-result iframe")
+    src = iframe.get_attribute("src")
+    assert src.startswith(f"{openstrate_server.base_url}/view/") and src.endswith(".glb")
+    assert iframe.get_attribute("sandbox") == "allow-scripts allow-same-origin"
+    assert iframe.get_attribute("allow") == "fullscreen"
+    assert widget.locator(".osnb-result a").get_attribute("href") == src
+    viewer = page.frame_locator(".osnb-result iframe")
+    viewer.locator("#viewer").wait_for(timeout=60_000)
+    job_id = widget.locator(".osnb-job code").inner_text().strip()
+    assert re.fullmatch(r"[0-9a-f-]{36}", job_id)
+    colours = _screenshot_canvas(page, nb.cell(0), artifacts, "lab-3-pythreejs.png")
+    page.screenshot(path=str(artifacts / "lab-3-complete.png"), full_page=True)
+    assert colours > 200, colours
+
+    # A kernel restart loses every Python object; the job id is enough to show the result again.
+    nb.restart_kernel()
+    nb.run_cell(2, "from openstrate_nb import ReconstructWidget\n"
+                   f"again = ReconstructWidget(job_id={job_id!r}, base_url={openstrate_server.base_url!r})\nagain")
+    again = nb.cell(2).locator(".osnb")
+    again.locator(".osnb-pill", has_text="Complete").wait_for(timeout=120_000)
+    assert again.locator(".osnb-job code").inner_text().strip() == job_id
+    assert again.locator(".osnb-result iframe").get_attribute("src") == src
+    colours_again = _screenshot_canvas(page, nb.cell(2), artifacts, "lab-4-reattached.png")
+    assert colours_again > 200, colours_again
+
+
+def test_kernel_side_video_and_result_in_notebook7(jupyter, openstrate_server, notebook_root, open_notebook,
+                                                   artifacts, tmp_path):
+    from _media import write_video
+
+    video = write_video(tmp_path / "small.mp4", frames=12)
+    write_notebook(notebook_root, "nb7.ipynb", [
+        "from openstrate_nb import ReconstructWidget\n"
+        f"w = ReconstructWidget({str(video)!r}, base_url={openstrate_server.base_url!r}, poll_interval=0.2)\nw",
+    ])
+    nb = open_notebook(f"{jupyter}/notebooks/nb7.ipynb")
+    page = nb.page
+    nb.run_cell(0)
+    widget = nb.cell(0).locator(".osnb")
+    widget.wait_for(timeout=60_000)
+    assert not widget.locator(".osnb-drop").is_visible()  # a kernel-side run needs no picker
+    widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
+    assert widget.locator(".osnb-row[data-row=kernel]").is_hidden()
+    assert "100%" in widget.locator(".osnb-row[data-row=server] .osnb-text").inner_text()
+    page.frame_locator(".osnb-result iframe").locator("#viewer").wait_for(timeout=60_000)
+    colours = _screenshot_canvas(page, nb.cell(0), artifacts, "nb7-pythreejs.png")
+    page.screenshot(path=str(artifacts / "nb7-complete.png"), full_page=True)
+    assert colours > 200, colours
