@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
-
-import numpy as np
-import trimesh
 
 from openstrate_nb.local.pipeline._result import Artifacts, ReconstructionError
 
@@ -36,6 +34,9 @@ def quick_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
     for index in range(frames):
         report("decoding", index + 1, frames)
         time.sleep(delay)
+    import numpy as np
+    import trimesh
+
     mesh = trimesh.creation.icosphere(subdivisions=3)
     mesh.visual.vertex_colors = (np.abs(mesh.vertices) * 255).astype(np.uint8)
     glb = work_dir / "mesh.glb"
@@ -43,6 +44,14 @@ def quick_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
     cameras = work_dir / "cameras.json"
     cameras.write_text(json.dumps({"units": "arbitrary", "frames": []}))
     return Artifacts(glb=glb, cameras=cameras, stats={"frames": frames, "faces": len(mesh.faces)})
+
+
+def instant_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+    """For load tests: no decoding, no heavy imports; copies the GLB named by OPENSTRATE_TEST_GLB."""
+    report("copying", 1, 1)
+    glb = work_dir / "mesh.glb"
+    shutil.copyfile(os.environ["OPENSTRATE_TEST_GLB"], glb)
+    return Artifacts(glb=glb, stats={"bytes": video_path.stat().st_size})
 
 
 def crashing_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:

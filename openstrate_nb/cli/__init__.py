@@ -102,6 +102,8 @@ def _server_config(args: argparse.Namespace):
     options = dict(host=args.host, port=args.port, workers=args.workers, public_url=args.public_url,
                    allow_private_urls=args.allow_private_urls, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                    job_timeout=args.job_timeout * 60, token=args.token)
+    if args.pipeline:
+        options["pipeline"] = args.pipeline
     if args.data_dir:
         options["data_dir"] = Path(args.data_dir)
     return ServerConfig(**options)
@@ -189,7 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--token", default=None,
                          help="require this token on every API call (clients: OPENSTRATE_TOKEN or token=)")
 
-    server_options(command("serve", cmd_serve, "run the embedded OpenStrate-compatible server"), 8765)
+    sub = command("serve", cmd_serve, "run the embedded OpenStrate-compatible server")
+    server_options(sub, 8765)
+    sub.add_argument("--pipeline", default=None, metavar="MODULE:FUNCTION",
+                     help="reconstruction function the workers run (default: the built-in CPU pipeline)")
     sub = command("demo", cmd_demo, "reconstruct the bundled sample video offline and show the result")
     sub.add_argument("--out", default="openstrate-demo", help="folder for the results")
     sub.add_argument("--data-dir", default=None)
