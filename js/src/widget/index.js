@@ -164,6 +164,7 @@ function render({ model, el }) {
 
     cancel.hidden = !(CANCELLABLE.has(phase) || sender);
     retry.hidden = !(model.get('can_retry') && (phase === 'failed' || phase === 'cancelled'));
+    actions.hidden = cancel.hidden && retry.hidden;
 
     const jobId = model.get('job_id');
     jobLine.hidden = !jobId;
