@@ -66,7 +66,29 @@ def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str]) 
                                           f"{exc}); please report it, with the video if you can."})
 
 
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to kill this worker if the server dies (even by SIGKILL).
+
+    Otherwise an orphaned worker would go on burning the CPU for a job the restarted server
+    runs again anyway.
+    """
+    if sys.platform != "linux":
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
+    _die_with_parent()
     pipeline_spec, video, work_dir = (argv if argv is not None else sys.argv[1:])[:3]
     # The protocol keeps the real stdout; everything else printed goes to stderr.
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
