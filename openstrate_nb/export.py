@@ -1,7 +1,9 @@
 """One HTML file that shows a mesh with no server and no network: viewer and GLB inlined.
 
 ``jupyter nbconvert --to html`` cannot do this offline (its widget manager comes from a
-CDN), so a result meant for someone without Jupyter is written here instead.
+CDN), so a result meant for someone without Jupyter is written here instead. The page lists
+where the mesh came from (video and its SHA-256, server, job, dates) and what it is (the
+numbers of :func:`openstrate_nb.mesh_summary`), so a file found later still explains itself.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,9 +20,17 @@ from typing import Any, Union
 
 from ._viewer_page import viewer_page
 
-__all__ = ["export_html"]
+__all__ = ["export_html", "widget_provenance"]
 
-MeshSource = Union[str, "os.PathLike[str]", bytes, Any]  # a path, GLB bytes, or a trimesh object
+# A path, GLB bytes, a trimesh object, or a finished ReconstructWidget.
+MeshSource = Union[str, "os.PathLike[str]", bytes, Any]
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _is_widget(source: Any) -> bool:
+    # Duck-typed so this module never imports the widget stack.
+    return hasattr(source, "mesh_path") and hasattr(source, "job") and hasattr(source, "client")
 
 
 def _mesh_bytes(source: MeshSource) -> tuple[bytes, str, str]:
@@ -38,25 +49,102 @@ def _mesh_bytes(source: MeshSource) -> tuple[bytes, str, str]:
         out = io.BytesIO()
         source.export(out, file_type="glb")
         return out.getvalue(), "glb", "mesh.glb"
-    raise TypeError(f"export_html takes a mesh file path, GLB bytes or a trimesh mesh, not {type(source).__name__}.")
+    raise TypeError("export_html takes a mesh file path, GLB bytes, a trimesh mesh or a finished ReconstructWidget, "
+                    f"not {type(source).__name__}.")
+
+
+def _video_sha256(widget: Any) -> str | None:
+    known = getattr(widget, "video_sha256", None)
+    if isinstance(known, str) and known:
+        return known
+    # Until the widget exposes it: the cache key of a file it read is the file's SHA-256
+    # (a URL's key is not, and is never shown as one).
+    source = getattr(widget, "_source", None)
+    if source is None or getattr(source, "video_url", None):
+        return None
+    key = getattr(source, "video_key", None)
+    if isinstance(key, str) and _SHA256.match(key):
+        return key
+    path = getattr(source, "path", None)
+    if path is not None and Path(path).is_file():
+        from .cache import file_sha256
+
+        return file_sha256(path)
+    return None
+
+
+def widget_provenance(widget: Any) -> dict[str, Any]:
+    """Where a widget's result came from: video, its SHA-256, server, job and when it finished."""
+    job = widget.job
+    extra = getattr(job, "extra", {}) or {}
+    source = getattr(widget, "_source", None)
+    details: dict[str, Any] = {
+        "source video": getattr(widget, "filename", "") or extra.get("filename"),
+        "video sha256": _video_sha256(widget),
+        "video url": getattr(source, "video_url", None),
+        "server": widget.client.base_url,
+        "job": getattr(job, "job_id", None) or getattr(widget, "job_id", None),
+        "reconstructed": extra.get("finished_at"),
+    }
+    return {k: v for k, v in details.items() if v}
+
+
+def _summary_rows(data: bytes, fmt: str) -> dict[str, Any]:
+    """The mesh's numbers for the page; nothing when trimesh cannot read it."""
+    try:
+        import trimesh
+
+        from .mesh import load_glb, mesh_summary
+
+        mesh = load_glb(data) if fmt == "glb" else trimesh.load(io.BytesIO(data), file_type=fmt, force="mesh")
+        summary = mesh_summary(mesh)
+    except Exception:  # a page without numbers beats no page
+        return {}
+    extents = " × ".join(f"{v:.3g}" for v in summary["extents"])
+    rows = {
+        "vertices": f"{summary['vertices']:,}",
+        "faces": f"{summary['faces']:,}",
+        "extents (x × y × z)": f"{extents} (reconstruction units)",
+        "surface area": f"{summary['surface_area']:.4g}",
+        "watertight": "yes" if summary["watertight"] else "no (an open surface: no volume)",
+    }
+    if summary["volume"] is not None:
+        rows["volume"] = f"{summary['volume']:.4g}"
+    return rows
 
 
 def export_html(mesh_or_glb: MeshSource, path: str | os.PathLike[str], *, title: str | None = None,
                 provenance: dict[str, Any] | None = None) -> Path:
     """Write a self-contained viewer page for a mesh to ``path`` and return the path.
 
-    ``provenance`` (e.g. source video, server, job) is listed on the page with the mesh's
-    SHA-256 and the export date.
+    ``mesh_or_glb`` is a mesh file (.glb, .ply, .stl), GLB bytes, a trimesh mesh, or a
+    finished ``ReconstructWidget`` (its full-resolution GLB, with the video, its SHA-256, the
+    server and the job filled in). ``provenance`` adds or overrides rows; the mesh's summary,
+    SHA-256 and the export date are always listed.
     """
-    data, fmt, name = _mesh_bytes(mesh_or_glb)
     target = Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"{target.name!r} should end in .html so a browser opens it.")
-    details = {**(provenance or {}), "mesh": f"{name} ({len(data) / 1e6:.2f} MB)",
-               "mesh sha256": hashlib.sha256(data).hexdigest(),
-               "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    found: dict[str, Any] = {}
+    if _is_widget(mesh_or_glb):
+        widget = mesh_or_glb
+        if widget.mesh_path is None or not Path(widget.mesh_path).is_file():
+            raise RuntimeError("This widget has no mesh yet: wait() for the reconstruction to complete, then export.")
+        found = widget_provenance(widget)
+        title = title or f"{found.get('source video') or 'Reconstruction'} · 3D reconstruction"
+        data, fmt, name = _mesh_bytes(widget.mesh_path)
+    else:
+        data, fmt, name = _mesh_bytes(mesh_or_glb)
+    details = {
+        **found,
+        **(provenance or {}),
+        **_summary_rows(data, fmt),
+        "mesh file": f"{name} ({len(data) / 1e6:.2f} MB)",
+        "mesh sha256": hashlib.sha256(data).hexdigest(),
+        "exported": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
     options = {"data": base64.b64encode(data).decode("ascii"), "format": fmt, "name": name}
-    page = viewer_page(title or name, options, details=details)
+    page = viewer_page(title or name, options, details={k: v for k, v in details.items() if v not in (None, "")})
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target, then renamed: a reader never sees half a page.
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
