@@ -147,10 +147,13 @@ class NotebookPage:
 
     def __init__(self, page, url: str):
         self.page = page
-        page.goto(url)
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.content"
-                               " && window.jupyterapp.shell.currentWidget.content.widgets", timeout=90_000)
+        name = url.rsplit("/", 1)[-1]
+        # ?reset: JupyterLab would otherwise restore the notebooks an earlier test left open.
+        page.goto(url + ("?reset" if "/lab/" in url else ""))
+        page.wait_for_function(
+            "(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            " return w && w.context && w.context.path.endsWith(name) && w.content && w.content.widgets; }",
+            arg=name, timeout=90_000)
         page.wait_for_function(
             "() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
             " return s && s.session && s.session.kernel && s.session.kernel.status === 'idle'; }",

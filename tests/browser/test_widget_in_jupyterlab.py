@@ -9,6 +9,7 @@ sleeps; the /view iframe and the pythreejs view show the mesh; after a kernel re
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -173,3 +174,62 @@ def test_kernel_side_video_and_result_in_notebook7(jupyter, openstrate_server, n
     colours = _screenshot_canvas(page, nb.cell(0), artifacts, "nb7-pythreejs.png")
     page.screenshot(path=str(artifacts / "nb7-complete.png"), full_page=True)
     assert colours > 200, colours
+
+
+def test_a_200_mb_file_reaches_the_kernel_under_a_default_jupyter_server(jupyter, openstrate_server, notebook_root,
+                                                                         open_notebook, artifacts, tmp_path):
+    # One message of 200 MB would be dropped by the server's 10 MiB websocket limit; chunks are not.
+    big = tmp_path / "big-walk.mp4"
+    with big.open("wb") as fh:
+        for _ in range(200):
+            fh.write(os.urandom(1 << 20))
+    write_notebook(notebook_root, "big.ipynb", [
+        "from openstrate_nb import OpenStrate, ReconstructWidget\n"
+        # The kernel takes it whatever the embedded server's cap, so the server's own refusal shows.
+        f"client = OpenStrate({openstrate_server.base_url!r}, max_upload_bytes=600 * 2**20)\n"
+        "w = ReconstructWidget(client=client)\nw",
+        "w.kernel_hop['sent']",
+    ])
+    nb = open_notebook(f"{jupyter}/lab/tree/big.ipynb")
+    page = nb.page
+    nb.run_cell(0)
+    widget = nb.cell(0).locator(".osnb")
+    widget.wait_for(timeout=60_000)
+    nb.wait_idle()
+    widget.evaluate(RECORD_ROWS)
+    widget.locator("input[type=file]").set_input_files(str(big))
+    widget.locator(".osnb-pill", has_text="Failed").wait_for(timeout=300_000)
+    page.screenshot(path=str(artifacts / "lab-5-200mb.png"))
+    kernel = _log(page, "kernel")
+    assert "209.7 MB / 209.7 MB · 100%" in kernel[-1]
+    assert len(set(_percents(kernel))) >= 3  # the bar moved through the upload, not 0 then 100
+    # Random bytes are no video (and over the embedded server's 100 MB cap): the server's
+    # refusal is the error shown, with Retry.
+    assert re.match(r"HTTP 4\d\d ", widget.locator(".osnb-error").inner_text())
+    assert widget.locator("button", has_text="Retry").is_visible()
+    assert page.locator("text=Connection lost").count() == 0
+    nb.run_cell(1)
+    nb.cell(1).locator(".jp-OutputArea-output", has_text=str(200 * (1 << 20))).wait_for(timeout=30_000)
+
+
+def test_the_widget_reads_well_in_the_dark_theme(jupyter, notebook_root, open_notebook, artifacts):
+    write_notebook(notebook_root, "dark.ipynb", [
+        "from openstrate_nb import ReconstructWidget\nReconstructWidget(base_url='http://127.0.0.1:9')",
+    ])
+    nb = open_notebook(f"{jupyter}/lab/tree/dark.ipynb")
+    page = nb.page
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+    nb.run_cell(0)
+    widget = nb.cell(0).locator(".osnb")
+    widget.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "lab-6-dark.png"))
+    text = widget.evaluate("el => getComputedStyle(el).color")
+    background = widget.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert _luminance(text) > 0.6 and _luminance(background) < 0.3, (text, background)
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+
+
+def _luminance(css_colour: str) -> float:
+    r, g, b = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
