@@ -27,6 +27,7 @@ __all__ = [
     "load_glb",
     "mesh_summary",
     "decimate_to_face_budget",
+    "area_weighted_vertex_normals",
     "display_arrays",
     "to_pythreejs",
     "show_mesh",
@@ -164,14 +165,37 @@ def _vertex_colors(mesh: trimesh.Trimesh) -> np.ndarray | None:
     return None
 
 
+def area_weighted_vertex_normals(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Unit float32 normals per vertex, the sum of its faces' normals weighted by their area.
+
+    For shading only: about ten times faster than trimesh's angle-weighted ``vertex_normals``
+    on a million faces, which would otherwise be most of the time from GLB to screen.
+    """
+    positions = np.asarray(positions, dtype=np.float32)
+    faces = np.asarray(faces, dtype=np.int64)
+    if len(faces) == 0:
+        return np.zeros_like(positions)
+    corners = positions[faces]
+    # The cross product's length is twice the face's area: the weighting comes for free.
+    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    owners = faces.ravel()
+    normals = np.stack([np.bincount(owners, weights=np.repeat(face_normals[:, axis], 3), minlength=len(positions))
+                        for axis in range(3)], axis=1).astype(np.float32)
+    lengths = np.linalg.norm(normals, axis=1, keepdims=True)
+    np.divide(normals, lengths, out=normals, where=lengths > 0)
+    return normals
+
+
 def display_arrays(mesh: trimesh.Trimesh, max_faces: int = DEFAULT_MAX_FACES) -> dict[str, np.ndarray]:
     """What a viewer needs: float32 ``positions`` and ``normals``, uint32 ``index``, and float32
     ``colors`` (RGB 0..1) when the mesh has colours; decimated to ``max_faces`` first."""
     shown = decimate_to_face_budget(mesh, max_faces)
+    positions = np.ascontiguousarray(shown.vertices, dtype=np.float32)
+    faces = np.asarray(shown.faces)
     arrays = {
-        "positions": np.ascontiguousarray(shown.vertices, dtype=np.float32),
-        "normals": np.ascontiguousarray(shown.vertex_normals, dtype=np.float32),
-        "index": np.ascontiguousarray(np.asarray(shown.faces).ravel(), dtype=np.uint32),
+        "positions": positions,
+        "normals": area_weighted_vertex_normals(positions, faces),
+        "index": np.ascontiguousarray(faces.ravel(), dtype=np.uint32),
     }
     colors = _vertex_colors(shown)
     if colors is not None:
@@ -191,5 +215,7 @@ def show_mesh(mesh: trimesh.Trimesh, *, max_faces: int = DEFAULT_MAX_FACES, widt
     """A pythreejs ``Renderer`` of the mesh: orbit controls, lights, camera fitted to its bounds."""
     from . import _three
 
-    return _three.renderer_for(to_pythreejs(mesh, max_faces=max_faces), np.asarray(mesh.bounds, dtype=float),
-                               width=width, height=height)
+    vertices = np.asarray(mesh.vertices)
+    # Bounds straight from the array: trimesh's cached ``bounds`` hashes a million vertices first.
+    bounds = np.stack([vertices.min(axis=0), vertices.max(axis=0)]) if len(vertices) else np.zeros((2, 3))
+    return _three.renderer_for(to_pythreejs(mesh, max_faces=max_faces), bounds, width=width, height=height)

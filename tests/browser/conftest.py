@@ -2,37 +2,18 @@
 one embedded OpenStrate server, one headless Chromium, all started once per session.
 
 Chromium is Debian's (/usr/bin/chromium, `apt-get install -y chromium`), driven by
-Playwright's Python package with the flags DESIGN.md lists (without the networking flags
-it tries to reach the internet). Screenshots go to tests/_artifacts/.
+Playwright's Python package with the flags DESIGN.md lists. Screenshots go to tests/_artifacts/.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+from _jupyter import CHROMIUM, CHROMIUM_FLAGS, REPO, NotebookPage, jupyter_server
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "_artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 BROWSER_PIPELINE = "_browser_pipelines:watchable_pipeline"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -58,52 +39,8 @@ def notebook_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def jupyter(notebook_root, tmp_path_factory):
     """A Jupyter server with JupyterLab 4 (/lab) and Notebook 7 (/notebooks), no token."""
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("jupyter-log") / "jupyter.log", "wb")
-    env = {
-        **os.environ,
-        # The kernel imports openstrate_nb from this checkout and keeps its cache apart.
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-        "OPENSTRATE_NB_CACHE": str(tmp_path_factory.mktemp("kernel-cache")),
-        "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config")),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("jupyter-runtime")),
-    }
-    env.pop("OPENSTRATE_BASE_URL", None)
-    # No "get notified about Jupyter news?" toast over the screenshots.
-    settings = tmp_path_factory.mktemp("lab-settings")
-    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
-    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.open_browser=False",
-         "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={notebook_root}", "--allow-root",
-         "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
-         f"--LabApp.user_settings_dir={settings}", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=notebook_root,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited early; see {log.name}")
-            try:
-                if httpx.get(f"{base}/api/status", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"jupyter lab did not answer; see {log.name}")
+    with jupyter_server(notebook_root, tmp_path_factory.mktemp("jupyter")) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -126,94 +63,9 @@ def page(chromium):
     context.close()
 
 
-def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
-    """A notebook on disk whose code cells are ``cells`` (nothing executed yet)."""
-    notebook = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "cells": [
-            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
-            for i, source in enumerate(cells)
-        ],
-    }
-    path = root / name
-    path.write_text(json.dumps(notebook))
-    return path
-
-
-class NotebookPage:
-    """A notebook open in JupyterLab or Notebook 7, driven through the app's own commands."""
-
-    def __init__(self, page, url: str):
-        self.page = page
-        name = url.rsplit("/", 1)[-1]
-        # ?reset: JupyterLab would otherwise restore the notebooks an earlier test left open.
-        page.goto(url + ("?reset" if "/lab/" in url else ""))
-        page.wait_for_function(
-            "(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-            " return w && w.context && w.context.path.endsWith(name) && w.content && w.content.widgets; }",
-            arg=name, timeout=90_000)
-        page.wait_for_function(
-            "() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
-            " return s && s.session && s.session.kernel && s.session.kernel.status === 'idle'; }",
-            timeout=120_000,
-        )
-
-    def run_cell(self, index: int, source: str | None = None) -> None:
-        self.page.evaluate(
-            """async ([index, source]) => {
-                const panel = window.jupyterapp.shell.currentWidget;
-                const notebook = panel.content;
-                while (notebook.widgets.length <= index) {
-                    notebook.activeCellIndex = notebook.widgets.length - 1;
-                    await window.jupyterapp.commands.execute('notebook:insert-cell-below');
-                }
-                if (source !== null) notebook.widgets[index].model.sharedModel.setSource(source);
-                notebook.activeCellIndex = index;
-                notebook.deselectAll();
-                // Not awaited: the command's promise settles only when the cell has finished.
-                window.jupyterapp.commands.execute('notebook:run-cell');
-            }""",
-            [index, source],
-        )
-
-    def cell(self, index: int):
-        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
-
-    def wait_idle(self, timeout: float = 120_000) -> None:
-        self.page.wait_for_function(
-            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-            timeout=timeout,
-        )
-
-    def running_cell_js(self, index: int) -> str:
-        """A JS expression: is cell ``index`` running now (its prompt shows [*])?"""
-        return (f"(document.querySelectorAll('.jp-Notebook .jp-Cell')[{index}]"
-                f".querySelector('.jp-InputPrompt').textContent.includes('*'))")
-
-    def kernel_busy(self) -> bool:
-        return self.page.evaluate(
-            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'busy'")
-
-    def restart_kernel(self) -> None:
-        self.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
-        self.wait_idle()
-
-
 @pytest.fixture
 def open_notebook(page):
     def _open(url: str) -> NotebookPage:
         return NotebookPage(page, url)
 
     return _open
-
-
-def distinct_colours(png: bytes) -> int:
-    """How many different colours a screenshot holds (a flat fill or a blank canvas has few)."""
-    import io
-
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    return len(set(image.getdata()))

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import distinct_colours, write_notebook
+from _jupyter import distinct_colours, write_notebook
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,174 @@
+"""Jupyter and Chromium for the browser tests and the widget benchmark, with no pytest in it.
+
+``jupyter_server(root, scratch)`` runs one Jupyter server that serves JupyterLab 4 (/lab) and
+Notebook 7 (/notebooks) with no token; ``NotebookPage`` drives a notebook through the app's
+own commands (``window.jupyterapp``, exposed by a server flag), which is sturdier than
+clicking menus.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+# DESIGN.md: without the networking flags headless Chromium tries to reach the internet.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyter_server(root: Path, scratch: Path | None = None) -> Iterator[str]:
+    """A Jupyter server over ``root`` (JupyterLab 4 and Notebook 7, no token); yields its URL."""
+    scratch = Path(scratch or tempfile.mkdtemp(prefix="osnb-jupyter-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    log = open(scratch / "jupyter.log", "wb")
+    env = {
+        **os.environ,
+        # The kernel imports openstrate_nb from this checkout and keeps its cache apart.
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "OPENSTRATE_NB_CACHE": str(scratch / "kernel-cache"),
+        "JUPYTER_CONFIG_DIR": str(scratch / "config"),
+        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+    }
+    env.pop("OPENSTRATE_BASE_URL", None)
+    # No "get notified about Jupyter news?" toast over the screenshots.
+    settings = scratch / "lab-settings"
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True, exist_ok=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.open_browser=False",
+         "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={root}", "--allow-root",
+         "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
+         f"--LabApp.user_settings_dir={settings}", "--LabApp.news_url=",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited early; see {log.name}")
+            try:
+                if httpx.get(f"{base}/api/status", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"jupyter lab did not answer; see {log.name}")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
+    """A notebook on disk whose code cells are ``cells`` (nothing executed yet)."""
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
+            for i, source in enumerate(cells)
+        ],
+    }
+    path = root / name
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+class NotebookPage:
+    """A notebook open in JupyterLab or Notebook 7, driven through the app's own commands."""
+
+    def __init__(self, page, url: str):
+        self.page = page
+        name = url.rsplit("/", 1)[-1]
+        # ?reset: JupyterLab would otherwise restore the notebooks an earlier test left open.
+        page.goto(url + ("?reset" if "/lab/" in url else ""))
+        page.wait_for_function(
+            "(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            " return w && w.context && w.context.path.endsWith(name) && w.content && w.content.widgets; }",
+            arg=name, timeout=90_000)
+        page.wait_for_function(
+            "() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
+            " return s && s.session && s.session.kernel && s.session.kernel.status === 'idle'; }",
+            timeout=120_000,
+        )
+
+    def run_cell(self, index: int, source: str | None = None) -> None:
+        self.page.evaluate(
+            """async ([index, source]) => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                const notebook = panel.content;
+                while (notebook.widgets.length <= index) {
+                    notebook.activeCellIndex = notebook.widgets.length - 1;
+                    await window.jupyterapp.commands.execute('notebook:insert-cell-below');
+                }
+                if (source !== null) notebook.widgets[index].model.sharedModel.setSource(source);
+                notebook.activeCellIndex = index;
+                notebook.deselectAll();
+                // Not awaited: the command's promise settles only when the cell has finished.
+                window.jupyterapp.commands.execute('notebook:run-cell');
+            }""",
+            [index, source],
+        )
+
+    def cell(self, index: int):
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def wait_idle(self, timeout: float = 120_000) -> None:
+        self.page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+            timeout=timeout,
+        )
+
+    def running_cell_js(self, index: int) -> str:
+        """A JS expression: is cell ``index`` running now (its prompt shows [*])?"""
+        return (f"(document.querySelectorAll('.jp-Notebook .jp-Cell')[{index}]"
+                f".querySelector('.jp-InputPrompt').textContent.includes('*'))")
+
+    def kernel_busy(self) -> bool:
+        return self.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'busy'")
+
+    def restart_kernel(self) -> None:
+        self.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+        self.wait_idle()
+
+
+def distinct_colours(png: bytes) -> int:
+    """How many different colours a screenshot holds (a flat fill or a blank canvas has few)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return len(set(image.getdata()))
