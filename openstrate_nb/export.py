@@ -131,8 +131,10 @@ def export_html(mesh_or_glb: MeshSource, path: str | os.PathLike[str], *, title:
         if widget.mesh_path is None or not Path(widget.mesh_path).is_file():
             raise RuntimeError("This widget has no mesh yet: wait() for the reconstruction to complete, then export.")
         found = widget_provenance(widget)
-        title = title or f"{found.get('source video') or 'Reconstruction'} · 3D reconstruction"
+        title = title or str(found.get("source video") or "Reconstruction")
         data, fmt, name = _mesh_bytes(widget.mesh_path)
+        if found.get("source video"):  # the viewer shows this name; the asset id means nothing to a reader
+            name = f"{Path(str(found['source video'])).stem}.{fmt}"
     else:
         data, fmt, name = _mesh_bytes(mesh_or_glb)
     details = {
