@@ -41,7 +41,7 @@ def _noise_texture(rng: np.random.Generator, size: int, base: np.ndarray) -> np.
     """
     img = np.zeros((size, size), np.float32)
     amp, total = 1.0, 0.0
-    for cells in (4, 8, 16, 32, 64, 128):
+    for cells in (4, 8, 16, 32, 64, 128, 256):
         grid = rng.random((cells + 1, cells + 1)).astype(np.float32)
         grid[-1, :] = grid[0, :]
         grid[:, -1] = grid[:, 0]  # tileable
@@ -53,25 +53,26 @@ def _noise_texture(rng: np.random.Generator, size: int, base: np.ndarray) -> np.
         b = grid[i0 + 1][:, i0] * (1 - f)[None, :] + grid[i0 + 1][:, i0 + 1] * f[None, :]
         img += amp * (a * (1 - f)[:, None] + b * f[:, None])
         total += amp
-        amp *= 0.8
+        amp *= 1.0  # equal weight per octave: fine detail as strong as coarse shading
     img /= total
     img = (img - img.min()) / max(float(np.ptp(img)), 1e-6)
     # Per-texel grain: gives dense stereo something to lock onto inside smooth regions.
-    img = img + 0.12 * (rng.random((size, size)).astype(np.float32) - 0.5)
+    img = img + 0.25 * (rng.random((size, size)).astype(np.float32) - 0.5)
     tex = base[None, None, :] * (0.45 + 0.8 * img[..., None])
     # Sharp-edged blotches of random colour: strong, repeatable corners.
-    yy, xx = np.mgrid[0:size, 0:size]
-    for _ in range(90):
+    for _ in range(size // 3):
         cx, cy = rng.integers(0, size, 2)
-        r = rng.integers(size // 80 + 2, size // 14)
+        r = int(rng.integers(size // 120 + 2, size // 20))
         col = rng.random(3).astype(np.float32)
-        dx = (xx - cx + size // 2) % size - size // 2
-        dy = (yy - cy + size // 2) % size - size // 2
+        d = np.arange(-r, r + 1)
+        dy, dx = np.meshgrid(d, d, indexing="ij")
         if rng.random() < 0.5:
             mask = dx * dx + dy * dy < r * r
         else:
             mask = (np.abs(dx) < r) & (np.abs(dy) < r * rng.uniform(0.3, 1.0))
-        tex[mask] = 0.35 * tex[mask] + 0.65 * col
+        rows = ((cy + dy) % size)[mask]
+        cols = ((cx + dx) % size)[mask]  # wrap: the texture tiles seamlessly
+        tex[rows, cols] = 0.35 * tex[rows, cols] + 0.65 * col
     return np.clip(tex, 0, 1).astype(np.float32)
 
 

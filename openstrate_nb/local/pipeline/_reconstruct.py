@@ -109,24 +109,30 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     scale = opts.stereo_scale
     K_s = result.K.copy()
     K_s[:2] *= scale
-    for a, name in enumerate(result.names):
-        progress("depth", a, n_reg)
+    pairs = set()
+    for a in range(n_reg):
         z5, zmed, z95 = depth_mod.median_scene_depth(poses[a], result.points, result.point_views[a])
         b = depth_mod.choose_partner(a, poses, zmed)
-        if b is None:
+        if b is not None:
+            # The left image of a rectified pair must be the one on the left.
+            left_first = (np.linalg.inv(poses[a]) @ np.append(poses[b][:3, 3], 1))[0] >= 0
+            pairs.add(((a, b) if left_first else (b, a)) + (z5, z95))
+    pairs = sorted(pairs)
+    seen_pairs = set()
+    for k, (left, right, z5, z95) in enumerate(pairs):
+        progress("depth", k, len(pairs))
+        if (left, right) in seen_pairs:
             continue
-        left, right, pl, pr = a, b, poses[a], poses[b]
-        # The left image of a rectified pair must be the one on the left.
-        if (np.linalg.inv(pl) @ np.append(pr[:3, 3], 1))[0] < 0:
-            left, right, pl, pr = b, a, pr, pl
+        seen_pairs.add((left, right))
         il, ir = key_rgb[result.names[left]], key_rgb[result.names[right]]
         if scale != 1.0:
             size = (round(il.shape[1] * scale), round(il.shape[0] * scale))
             il, ir = cv2.resize(il, size, interpolation=cv2.INTER_AREA), cv2.resize(ir, size, interpolation=cv2.INTER_AREA)
-        view = depth_mod.pair_depth(il, ir, K_s, result.dist, pl, pr, (z5 * 0.6, z95 * 1.6), key=left)
-        if view is not None and (view.depth > 0).mean() > 0.02:
-            views.append(view)
-    progress("depth", n_reg, n_reg)
+        for view in depth_mod.pair_depth(il, ir, K_s, result.dist, poses[left], poses[right], (z5 * 0.6, z95 * 1.6),
+                                         key_l=left, key_r=right):
+            if (view.depth > 0).mean() > 0.02:
+                views.append(view)
+    progress("depth", len(pairs), len(pairs))
     views.sort(key=lambda v: v.key)
     depth_mod.consistency_filter(views)
     seconds["depth"] = time.monotonic() - t
@@ -155,7 +161,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     t = time.monotonic()
     progress("meshing", 0, 1)
     with progress.heartbeat("meshing", 1):
-        verts, faces, colors = tsdf.extract_mesh(min_weight=_min_weight(len(views)))
+        verts, faces, colors = tsdf.extract_mesh(min_views=2 if len(views) >= 6 else 1)
         del tsdf
         verts, faces, colors = export.remove_small_pieces(verts, faces, colors, opts.min_piece_share)
     if len(faces) == 0:
@@ -218,7 +224,3 @@ def _scene_bounds(views) -> tuple[np.ndarray, np.ndarray]:
     pad = 0.05 * (hi - lo)
     return lo - pad, hi + pad
 
-
-def _min_weight(n_views: int) -> float:
-    """Voxels must be seen by a couple of depth maps (relative weights average ~1 per view)."""
-    return 1.5 if n_views >= 6 else 0.5

@@ -22,6 +22,7 @@ class DepthView:
     K: np.ndarray  # 3x3 intrinsics of the rectified left camera (pixel-centre convention)
     world_from_camera: np.ndarray  # 4x4 of the rectified left camera
     key: int  # which keyframe (position in the registered list) the view belongs to
+    partner: int  # the other keyframe of its stereo pair
 
 
 def median_scene_depth(world_from_camera: np.ndarray, points: np.ndarray, seen: np.ndarray) -> tuple[float, float, float]:
@@ -74,7 +75,7 @@ def _sgbm(left: np.ndarray, right: np.ndarray, min_disp: int, num_disp: int, blo
     matcher = cv2.StereoSGBM_create(
         minDisparity=min_disp, numDisparities=num_disp, blockSize=block,
         P1=8 * 3 * block * block, P2=32 * 3 * block * block,
-        disp12MaxDiff=-1, uniquenessRatio=10, speckleWindowSize=100, speckleRange=2,
+        disp12MaxDiff=-1, uniquenessRatio=8, speckleWindowSize=100, speckleRange=2,
         mode=cv2.STEREO_SGBM_MODE_SGBM_3WAY,
     )
     return matcher.compute(left, right).astype(np.float32) / 16.0
@@ -82,8 +83,11 @@ def _sgbm(left: np.ndarray, right: np.ndarray, min_disp: int, num_disp: int, blo
 
 def pair_depth(img_l: np.ndarray, img_r: np.ndarray, K: np.ndarray, dist: np.ndarray,
                world_from_l: np.ndarray, world_from_r: np.ndarray, z_range: tuple[float, float],
-               key: int, block: int = 5) -> DepthView | None:
-    """Depth for the left image of a pair (images already at the resolution ``K`` describes).
+               key_l: int, key_r: int, block: int = 5) -> list[DepthView]:
+    """Depth maps for both images of a pair (images already at the resolution ``K`` describes).
+
+    The right-to-left pass needed for the consistency check doubles as the right image's
+    depth map, so every pair yields two views for the price of two SGBM runs.
 
     ``z_range`` bounds the search (from the sparse points) which keeps SGBM fast and avoids
     far-fetched matches. ``K`` uses COLMAP's pixel-corner convention; OpenCV wants centres.
@@ -100,10 +104,10 @@ def pair_depth(img_l: np.ndarray, img_r: np.ndarray, K: np.ndarray, dist: np.nda
     d5[: len(dist)] = dist[:5]
     R1, R2, P1, P2, Q, _, _ = cv2.stereoRectify(Kc, d5, Kc, d5, (w, h), R, t, flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
     if abs(P2[1, 3]) > abs(P2[0, 3]):  # vertical stereo: not handled, the pair should not have been chosen
-        return None
+        return []
     fb = -P2[0, 3]  # f * baseline; positive when the right camera is to the right
     if fb <= 0:
-        return None
+        return []
     f = P1[0, 0]
     zmin, zmax = z_range
     dmax = fb / max(zmin, 1e-9)
@@ -117,41 +121,65 @@ def pair_depth(img_l: np.ndarray, img_r: np.ndarray, K: np.ndarray, dist: np.nda
     rr = cv2.remap(img_r, mrx, mry, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     valid_l = cv2.remap(np.full((h, w), 255, np.uint8), mlx, mly, cv2.INTER_NEAREST) > 0
 
-    disp_l = _sgbm(rl, rr, min_disp, num_disp, block)
+    # SGBM leaves the leftmost min+num disparity columns empty; pad so they are matched too.
+    pad = min_disp + num_disp
+    padl = cv2.copyMakeBorder(rl, 0, 0, pad, 0, cv2.BORDER_CONSTANT)
+    padr = cv2.copyMakeBorder(rr, 0, 0, pad, 0, cv2.BORDER_CONSTANT)
+    disp_l = _sgbm(padl, padr, min_disp, num_disp, block)[:, pad:]
     # Right-to-left disparity: mirror both images and swap them, then mirror back.
-    disp_r = _sgbm(rr[:, ::-1].copy(), rl[:, ::-1].copy(), min_disp, num_disp, block)[:, ::-1]
+    disp_r = _sgbm(cv2.copyMakeBorder(rr[:, ::-1], 0, 0, pad, 0, cv2.BORDER_CONSTANT),
+                   cv2.copyMakeBorder(rl[:, ::-1], 0, 0, pad, 0, cv2.BORDER_CONSTANT),
+                   min_disp, num_disp, block)[:, pad:][:, ::-1]
+    valid_r = cv2.remap(np.full((h, w), 255, np.uint8), mrx, mry, cv2.INTER_NEAREST) > 0
 
-    ok = (disp_l > min_disp) & valid_l
-    xs = np.arange(w)[None, :].repeat(h, 0)
-    xr = np.round(xs - disp_l).astype(np.int64)
-    inside = (xr >= 0) & (xr < w)
-    ok &= inside
-    back = np.zeros_like(disp_l)
-    rows = np.nonzero(ok)
-    back[rows] = disp_r[rows[0], xr[rows]]
-    ok &= np.abs(back - disp_l) <= 1.0  # left-right consistency: occlusions and mismatches fail it
-
-    # Flat, textureless areas (sky, blank walls) give arbitrary disparities: drop them.
-    grey = cv2.cvtColor(rl, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mean = cv2.blur(grey, (7, 7))
-    var = cv2.blur(grey * grey, (7, 7)) - mean * mean
-    ok &= var > 4.0
-    ok = cv2.erode(ok.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # edges of valid areas are least reliable
-
-    depth = np.zeros((h, w), np.float32)
-    depth[ok] = fb / disp_l[ok]
-    depth[(depth < zmin * 0.5) | (depth > zmax * 2.0)] = 0
+    ok_l = _checked(disp_l, disp_r, -1, min_disp, valid_l, rl)
+    ok_r = _checked(disp_r, disp_l, +1, min_disp, valid_r, rr)
     Kr = np.array([[f, 0, P1[0, 2]], [0, P1[1, 1], P1[1, 2]], [0, 0, 1.0]])
+    Kr2 = np.array([[P2[0, 0], 0, P2[0, 2]], [0, P2[1, 1], P2[1, 2]], [0, 0, 1.0]])
     rect_from_l = np.eye(4)
     rect_from_l[:3, :3] = R1
-    return DepthView(depth, rl, Kr, world_from_l @ np.linalg.inv(rect_from_l), key)
+    rect_from_r = np.eye(4)
+    rect_from_r[:3, :3] = R2
+    views = []
+    for disp, ok, img, K_, pose, k in ((disp_l, ok_l, rl, Kr, world_from_l @ np.linalg.inv(rect_from_l), key_l),
+                                        (disp_r, ok_r, rr, Kr2, world_from_r @ np.linalg.inv(rect_from_r), key_r)):
+        depth = np.zeros((h, w), np.float32)
+        depth[ok] = fb / disp[ok]
+        depth[(depth < zmin * 0.5) | (depth > zmax * 2.0)] = 0
+        views.append(DepthView(depth, img, K_, pose, k, key_r + key_l - k))
+    return views
 
 
-def consistency_filter(views: list[DepthView], neighbours: int = 2, rel_tol: float = 0.01, min_agree: int = 1) -> None:
+def _checked(disp: np.ndarray, other: np.ndarray, sign: int, min_disp: int, valid: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """Pixels whose disparity the opposite pass confirms, on textured, in-view image parts.
+
+    ``sign`` is -1 for the left map (its match lies at x - d) and +1 for the right map.
+    """
+    import cv2
+
+    h, w = disp.shape
+    ok = (disp > min_disp) & valid
+    xs = np.arange(w)[None, :].repeat(h, 0)
+    xo = np.round(xs + sign * disp).astype(np.int64)
+    ok &= (xo >= 0) & (xo < w)
+    back = np.zeros_like(disp)
+    rows = np.nonzero(ok)
+    back[rows] = other[rows[0], xo[rows]]
+    ok &= np.abs(back - disp) <= 1.0  # left-right consistency: occlusions and mismatches fail it
+    # Flat, textureless areas (sky, blank walls) give arbitrary disparities: drop them.
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(grey, (7, 7))
+    var = cv2.blur(grey * grey, (7, 7)) - mean * mean
+    ok &= var > 1.0
+    return cv2.erode(ok.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # edges of valid areas are least reliable
+
+
+def consistency_filter(views: list[DepthView], neighbours: int = 3, rel_tol: float = 0.01, min_agree: int = 1) -> None:
     """Zero depths that no nearby view confirms (in place).
 
     Each depth pixel is lifted to 3D and projected into the ``neighbours`` views on either
-    side; it survives if at least ``min_agree`` of them measured the same depth there within
+    side that come from other stereo pairs (the two views of one pair agree by construction);
+    it survives if at least ``min_agree`` of them measured the same depth there within
     ``rel_tol``. Mismatches from different pairs rarely agree, true surfaces do.
     """
     lifted = []
@@ -167,21 +195,31 @@ def consistency_filter(views: list[DepthView], neighbours: int = 2, rel_tol: flo
         ys, xs, world = lifted[a]
         agree = np.zeros(len(ys), np.int32)
         for b in range(max(0, a - neighbours), min(len(views), a + neighbours + 1)):
-            if b == a:
+            if b == a or {views[b].key, views[b].partner} == {v.key, v.partner}:
                 continue
             u = views[b]
             cam_from_world = np.linalg.inv(u.world_from_camera)
             pc = world @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
             z = pc[:, 2]
             front = z > 1e-6
-            px = np.full(len(z), -1, np.int64)
-            py = np.full(len(z), -1, np.int64)
-            px[front] = np.round(pc[front, 0] / z[front] * u.K[0, 0] + u.K[0, 2]).astype(np.int64)
-            py[front] = np.round(pc[front, 1] / z[front] * u.K[1, 1] + u.K[1, 2]).astype(np.int64)
             hh, ww = u.depth.shape
-            inside = (px >= 0) & (px < ww) & (py >= 0) & (py < hh)
+            # Bilinear lookup (all four neighbours measured): slanted floors change depth
+            # quickly from pixel to pixel, so the nearest pixel would falsely disagree.
+            fx = np.full(len(z), -1.0)
+            fy = np.full(len(z), -1.0)
+            fx[front] = pc[front, 0] / z[front] * u.K[0, 0] + u.K[0, 2]
+            fy[front] = pc[front, 1] / z[front] * u.K[1, 1] + u.K[1, 2]
+            inside = front & (fx >= 0) & (fx < ww - 1) & (fy >= 0) & (fy < hh - 1)
+            x0 = fx[inside].astype(np.int64)
+            y0 = fy[inside].astype(np.int64)
+            ax = (fx[inside] - x0).astype(np.float32)
+            ay = (fy[inside] - y0).astype(np.float32)
+            d00, d01 = u.depth[y0, x0], u.depth[y0, x0 + 1]
+            d10, d11 = u.depth[y0 + 1, x0], u.depth[y0 + 1, x0 + 1]
+            all4 = (d00 > 0) & (d01 > 0) & (d10 > 0) & (d11 > 0)
+            zi = (d00 * (1 - ax) + d01 * ax) * (1 - ay) + (d10 * (1 - ax) + d11 * ax) * ay
             zb = np.zeros(len(z), np.float32)
-            zb[inside] = u.depth[py[inside], px[inside]]
+            zb[np.nonzero(inside)[0][all4]] = zi[all4]
             agree += ((zb > 0) & (np.abs(zb - z) <= rel_tol * z)).astype(np.int32)
         keep_masks.append(agree >= min_agree)
     for v, (ys, xs, _), keep in zip(views, lifted, keep_masks):

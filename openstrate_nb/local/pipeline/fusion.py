@@ -21,6 +21,7 @@ class BlockTSDF:
     def __init__(self, lo: np.ndarray, hi: np.ndarray, voxel: float, trunc_voxels: float = 3.0):
         self.voxel = float(voxel)
         self.trunc = trunc_voxels * self.voxel
+        self.fin_limit = 0.98
         self.origin = np.asarray(lo, float)
         span = np.asarray(hi, float) - self.origin
         self.grid = np.maximum(1, np.ceil(span / (voxel * BLOCK)).astype(np.int64))  # blocks per axis
@@ -29,6 +30,7 @@ class BlockTSDF:
         cap = 1024
         self.tsdf = np.ones((cap, BLOCK**3), np.float32)
         self.weight = np.zeros((cap, BLOCK**3), np.float32)
+        self.count = np.zeros((cap, BLOCK**3), np.uint8)  # depth maps that updated the voxel
         self.color = np.zeros((cap, BLOCK**3, 4), np.float32)  # weighted RGB sum, weight
         o = np.arange(BLOCK)
         self._offsets = np.stack(np.meshgrid(o, o, o, indexing="ij"), -1).reshape(-1, 3)  # voxel within block
@@ -43,6 +45,7 @@ class BlockTSDF:
                 grow = cap - len(self.tsdf)
                 self.tsdf = np.concatenate([self.tsdf, np.ones((grow, BLOCK**3), np.float32)])
                 self.weight = np.concatenate([self.weight, np.zeros((grow, BLOCK**3), np.float32)])
+                self.count = np.concatenate([self.count, np.zeros((grow, BLOCK**3), np.uint8)])
                 self.color = np.concatenate([self.color, np.zeros((grow, BLOCK**3, 4), np.float32)])
             self.slot[new] = np.arange(start, need)
             self.blocks.extend(new.tolist())
@@ -78,41 +81,58 @@ class BlockTSDF:
         bz = block_ids % self.grid[2]
         by = (block_ids // self.grid[2]) % self.grid[1]
         bx = block_ids // (self.grid[1] * self.grid[2])
-        base = np.stack([bx, by, bz], 1) * BLOCK
-        vox = (base[:, None, :] + self._offsets[None, :, :]).reshape(-1, 3)
-        centers = self.origin + (vox + 0.5) * self.voxel
-        cam_from_world = np.linalg.inv(T)
-        pc = centers @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
-        vz = pc[:, 2]
-        front = vz > 1e-6
-        u = np.full(vz.shape, -1, np.int64)
-        v = np.full(vz.shape, -1, np.int64)
-        u[front] = np.round(pc[front, 0] / vz[front] * K[0, 0] + K[0, 2]).astype(np.int64)
-        v[front] = np.round(pc[front, 1] / vz[front] * K[1, 1] + K[1, 2]).astype(np.int64)
-        inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-        d = np.zeros(vz.shape, np.float32)
-        d[inside] = view.depth[v[inside], u[inside]]
+        # Work per block row (n_blocks, 512): whole-row gathers and scatters are far cheaper
+        # than element-wise fancy indexing into the storage.
+        base = (self.origin + (np.stack([bx, by, bz], 1) * BLOCK + 0.5) * self.voxel).astype(np.float32)
+        cam_from_world = np.linalg.inv(T).astype(np.float32)
+        Rc, tc = cam_from_world[:3, :3], cam_from_world[:3, 3]
+        off = (self._offsets * self.voxel).astype(np.float32) @ Rc.T  # (512, 3) in camera axes
+        cb = base @ Rc.T + tc  # block origins in the camera frame
+        pc = cb[:, None, :] + off[None, :, :]  # (n, 512, 3)
+        vz = pc[..., 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = np.where(vz > 1e-6, 1.0 / vz, 0).astype(np.float32)
+        fu = pc[..., 0] * inv * K[0, 0] + K[0, 2]
+        fv = pc[..., 1] * inv * K[1, 1] + K[1, 2]
+        inside = (vz > 1e-6) & (fu >= 0) & (fu < w - 1) & (fv >= 0) & (fv < h - 1)
+        fu = np.where(inside, fu, 0)
+        fv = np.where(inside, fv, 0)
+        u0 = fu.astype(np.int32)
+        v0 = fv.astype(np.int32)
+        au, av = fu - u0, fv - v0
+        dm = view.depth
+        d00, d01, d10, d11 = dm[v0, u0], dm[v0, u0 + 1], dm[v0 + 1, u0], dm[v0 + 1, u0 + 1]
+        # Bilinear depth where the four pixels belong to one smooth surface: on a floor seen at
+        # a grazing angle the depth jumps several centimetres from one pixel to the next, and
+        # nearest-pixel lookup would give voxels just below the floor the wrong sign.
+        lo4 = np.minimum(np.minimum(d00, d01), np.minimum(d10, d11))
+        hi4 = np.maximum(np.maximum(d00, d01), np.maximum(d10, d11))
+        smooth = (lo4 > 0) & (hi4 <= lo4 * 1.05)
+        d_bil = (d00 * (1 - au) + d01 * au) * (1 - av) + (d10 * (1 - au) + d11 * au) * av
+        ui = np.rint(fu).astype(np.int32)
+        vi = np.rint(fv).astype(np.int32)
+        d = np.where(inside, np.where(smooth, d_bil, dm[vi, ui]), 0)
         sdf = d - vz
         upd = (d > 0) & (sdf > -self.trunc)
-        idx = np.nonzero(upd)[0]
-        if idx.size == 0:
-            return
-        s_rows = slots[idx // BLOCK**3]
-        s_cols = idx % BLOCK**3
-        val = np.minimum(1.0, sdf[idx] / self.trunc).astype(np.float32)
+        val = np.minimum(1.0, sdf / self.trunc)
         # Near views measure depth more precisely (error grows with z squared): weight them up.
-        wt = (1.0 / np.maximum(vz[idx], 1e-6) ** 2).astype(np.float32)
-        wt /= float(np.median(wt))
-        w_old = self.weight[s_rows, s_cols]
+        wt = np.where(upd, 1.0 / np.maximum(vz, 1e-6) ** 2, 0).astype(np.float32)
+        med = float(np.median(wt[upd])) if upd.any() else 1.0
+        wt /= med
+        w_old = self.weight[slots]
         w_new = w_old + wt
-        self.tsdf[s_rows, s_cols] = (self.tsdf[s_rows, s_cols] * w_old + val * wt) / w_new
-        self.weight[s_rows, s_cols] = w_new
-        near = np.abs(sdf[idx]) < self.trunc  # only surface voxels take the surface colour
-        rgb = view.rgb[v[idx[near]], u[idx[near]]].astype(np.float32)
-        self.color[s_rows[near], s_cols[near], :3] += rgb * wt[near, None]
-        self.color[s_rows[near], s_cols[near], 3] += wt[near]
+        tsdf = self.tsdf[slots]
+        self.tsdf[slots] = np.where(upd, (tsdf * w_old + val * wt) / np.maximum(w_new, 1e-12), tsdf)
+        self.weight[slots] = w_new
+        self.count[slots] = np.minimum(self.count[slots].astype(np.int16) + upd, 255).astype(np.uint8)
+        near = upd & (np.abs(sdf) < self.trunc)  # only surface voxels take the surface colour
+        wn = np.where(near, wt, 0)
+        col = self.color[slots]
+        col[..., :3] += view.rgb[vi, ui].astype(np.float32) * wn[..., None]
+        col[..., 3] += wn
+        self.color[slots] = col
 
-    def extract_mesh(self, min_weight: float):
+    def extract_mesh(self, min_views: int):
         """Marching cubes over the allocated region: (vertices, faces, uint8 colours)."""
         from skimage.measure import marching_cubes
 
@@ -131,8 +151,8 @@ class BlockTSDF:
         vox = ((bidx - lo)[:, None, :] * BLOCK + self._offsets[None]).reshape(-1, 3)
         flat = np.ravel_multi_index(vox.T, dims)
         vol.ravel()[flat] = self.tsdf[:n].ravel()
-        wvol.ravel()[flat] = self.weight[:n].ravel()
-        observed = wvol >= min_weight
+        wvol.ravel()[flat] = self.count[:n].ravel()
+        observed = wvol >= min_views
         vol[~observed] = 1.0
         if not (vol < 0).any():
             return np.zeros((0, 3)), np.zeros((0, 3), np.int64), np.zeros((0, 3), np.uint8)
@@ -142,7 +162,15 @@ class BlockTSDF:
         a = np.floor(verts).astype(np.int64)
         b = np.minimum(np.ceil(verts).astype(np.int64), np.array(dims) - 1)
         good_v = observed[a[:, 0], a[:, 1], a[:, 2]] & observed[b[:, 0], b[:, 1], b[:, 2]]
+        # Both ends inside the truncation band: a jump from a clipped +1 (a ray that passed a
+        # silhouette and saw the background) to a negative value is a "fin" trailing behind an
+        # object's outline, not a surface.
+        good_v &= (np.abs(vol[a[:, 0], a[:, 1], a[:, 2]]) < self.fin_limit) & (np.abs(vol[b[:, 0], b[:, 1], b[:, 2]]) < self.fin_limit)
         faces = faces[good_v[faces].all(axis=1)]
+        used = np.zeros(len(verts), bool)
+        used[faces.ravel()] = True
+        verts, faces = verts[used], (np.cumsum(used) - 1)[faces]  # drop vertices no face uses
+        a, b = a[used], b[used]
         # Colour: weighted mean colour of the nearer edge end (looked up in block storage).
         near = np.where((verts - a).sum(1)[:, None] < 0.5, a, b) + lo * BLOCK
         bid = ((near[:, 0] // BLOCK) * self.grid[1] + near[:, 1] // BLOCK) * self.grid[2] + near[:, 2] // BLOCK

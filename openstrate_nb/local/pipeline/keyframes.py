@@ -122,7 +122,7 @@ def select(stats: FrameStats, step: float, usable: np.ndarray, report=None) -> l
             window = [k for k in range(ref + 1, j + 1) if disp.get(k, 0) >= 0.6 * step and usable[k]]
             if lost and not window:
                 window = [k for k in range(ref + 1, j + 1) if usable[k]]
-            pick = int(max(window, key=lambda k: rel[k])) if window else j
+            pick = _sharpest_far(window, rel, disp) if window else j
             keys.append(pick)
             ref, pts, guess, disp = pick, _corners(thumbs[pick]), None, {}
             j = pick + 1
@@ -135,6 +135,17 @@ def select(stats: FrameStats, step: float, usable: np.ndarray, report=None) -> l
             tail = [k for k in disp if usable[k] and disp[k] >= 0.5 * step]
             keys.append(int(max(tail, key=lambda k: rel[k])) if tail else last)
     return keys
+
+
+def _sharpest_far(window: list[int], rel: np.ndarray, disp: dict) -> int:
+    """Among nearly-sharpest frames of the window, the one that moved farthest.
+
+    Preferring the farthest keeps the spacing close to the step; preferring sharpness first
+    keeps blurred frames out.
+    """
+    best = max(rel[k] for k in window)
+    sharp = [k for k in window if rel[k] >= 0.85 * best]
+    return int(max(sharp, key=lambda k: disp.get(k, 0.0)))
 
 
 def choose(stats: FrameStats, usable: np.ndarray, step: float, max_keyframes: int, min_keyframes: int,

@@ -1,0 +1,67 @@
+"""Fixtures for the reconstruction pipeline tests.
+
+``sample_reconstruction`` runs the real pipeline on the bundled sample video once per
+session (about a minute on two cores); everything else here is fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@dataclass
+class Recorded:
+    """A reconstruction's artifacts plus every progress call it made."""
+
+    artifacts: object
+    calls: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def sample_reconstruction(tmp_path_factory) -> Recorded:
+    from openstrate_nb.local._sample import sample_video
+    from openstrate_nb.local.pipeline import reconstruct
+
+    calls: list[tuple[str, int, int]] = []
+    art = reconstruct(sample_video(), tmp_path_factory.mktemp("sample_job"), lambda s, c, n: calls.append((s, c, n)))
+    return Recorded(art, calls)
+
+
+def write_frames(path: Path, frames, fps: int = 15, rotation: float | None = None, codec: str = "libx264") -> Path:
+    """Encode RGB uint8 frames (all the same even size) to ``path`` with PyAV."""
+    import av
+
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        for f in frames:
+            for p in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")):
+                out.mux(p)
+        for p in stream.encode():
+            out.mux(p)
+    return path
+
+
+def textured_image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """Blocky random texture with plenty of corners."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
+    return np.ascontiguousarray(np.kron(small, np.ones((8, 8, 1), np.uint8))[:h, :w])
+
+
+@pytest.fixture
+def video_writer():
+    return write_frames
+
+
+@pytest.fixture
+def texture():
+    return textured_image
