@@ -59,6 +59,20 @@ def test_page_from_a_widget_lists_video_server_job_and_mesh(finished_widget, ser
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", text)
 
 
+def test_page_from_a_mesh_lists_its_summary_and_the_given_provenance(tmp_path):
+    import trimesh
+
+    box = trimesh.creation.box(extents=[1.0, 2.0, 3.0])
+    page = export_html(box, tmp_path / "box.html", provenance={"source video": "walk.mp4", "server": "https://openstrate.com"})
+    rows = _rows(page.read_text("utf-8"))
+    assert rows["source video"] == "walk.mp4" and rows["server"] == "https://openstrate.com"
+    assert rows["faces"] == "12" and rows["vertices"] == "8"
+    assert rows["extents (x × y × z)"].startswith("1 × 2 × 3")
+    assert rows["watertight"] == "yes" and float(rows["volume"]) == pytest.approx(6.0)
+    with pytest.raises(ValueError, match="should end in .html"):
+        export_html(box, tmp_path / "box.txt")
+
+
 def test_a_widget_without_a_result_is_refused_with_a_reason(tmp_path):
     widget = ReconstructWidget()
     try:
