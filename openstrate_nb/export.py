@@ -13,7 +13,7 @@ import hashlib
 import io
 import os
 import re
-import tempfile
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Union
@@ -148,9 +148,13 @@ def export_html(mesh_or_glb: MeshSource, path: str | os.PathLike[str], *, title:
     options = {"data": base64.b64encode(data).decode("ascii"), "format": fmt, "name": name}
     page = viewer_page(title or name, options, details={k: v for k, v in details.items() if v not in (None, "")})
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside the target, then renamed: a reader never sees half a page.
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
-                                     suffix=".part", delete=False) as out:
-        out.write(page)
-    os.replace(out.name, target)
+    # Written beside the target, then renamed: a reader never sees half a page. A plain
+    # open() (not NamedTemporaryFile, which makes 0600 files) keeps the user's umask.
+    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        part.write_text(page, encoding="utf-8")
+        os.replace(part, target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     return target
