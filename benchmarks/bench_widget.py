@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -184,6 +185,7 @@ def bench_picker(megabytes: int, rounds: int) -> dict:
             widget.locator(".osnb-pill", has_text="Failed").wait_for(timeout=120_000)
             nb.wait_idle()
         browser.close()
+    shutil.rmtree(scratch, ignore_errors=True)
     bare = statistics.median(results["bare_s"])
     mine = statistics.median(results["widget_s"])
     return {
@@ -208,6 +210,16 @@ def bench_mesh(subdivisions: int, rounds: int = 3) -> dict:
     sphere.visual.vertex_colors = (np.random.default_rng(0).random((len(sphere.vertices), 4)) * 255).astype(np.uint8)
     path = Path(tempfile.mkdtemp(prefix="osnb-bench-mesh-")) / "big.glb"
     path.write_bytes(sphere.export(file_type="glb"))
+    try:
+        return _time_mesh(path, len(sphere.faces), rounds)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _time_mesh(path: Path, faces: int, rounds: int) -> dict:
+    import trimesh
+
+    from openstrate_nb.mesh import load_glb, show_mesh
 
     def best(fn) -> float:
         times = []
@@ -221,7 +233,7 @@ def bench_mesh(subdivisions: int, rounds: int = 3) -> dict:
     displayed = best(lambda: show_mesh(load_glb(path)))
     undecimated = best(lambda: show_mesh(load_glb(path), max_faces=10**7))
     return {
-        "faces": int(len(sphere.faces)),
+        "faces": int(faces),
         "trimesh_load_s": load_only,
         "glb_to_pythreejs_s": displayed,
         "ratio": displayed / load_only,

@@ -117,6 +117,8 @@ class Runner(threading.Thread):
         s = self.source
         if s.upload_url and self.retry:
             return self._submit(s.upload_url, s.video_key)
+        if s.job_id and not self.force and (s.temporary or s.path is None) and not s.video_url:
+            return s.job_id  # a picked video already has its job (a Retry after a failed download)
         if s.video_url:
             s.video_key = s.video_key or cache.url_key(s.video_url)
             return self._cached_job(s.video_key) or self._submit(s.video_url, s.video_key)

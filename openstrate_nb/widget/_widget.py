@@ -92,7 +92,7 @@ class ReconstructWidget(anywidget.AnyWidget):
 
     def __init__(self, video: str | os.PathLike[str] | None = None, *, video_url: str | None = None,
                  job_id: str | None = None, base_url: str | None = None, client: OpenStrate | None = None,
-                 force: bool = False, cache: bool = True, poll_interval: float = 1.0,
+                 force: bool = False, cache: bool = True, poll_interval: float = 2.0,
                  max_faces: int = DEFAULT_MAX_FACES, **kwargs: Any):
         super().__init__(**kwargs)
         if client is not None and base_url is not None:
@@ -179,9 +179,17 @@ class ReconstructWidget(anywidget.AnyWidget):
 
     def retry(self) -> None:
         """Run again after a failure: re-submit the uploaded video, or upload it again."""
-        if self._source is None:
+        source = self._source
+        if source is None:
             raise RuntimeError("Nothing to retry: this widget has not started a reconstruction.")
-        self._start(self._source, retry=True)
+        job = self._job
+        if job is not None and str(job.status) != "failed":
+            # The job is fine (a download or the connection failed): follow it again, don't re-run it.
+            self._start(source, force=False)
+            return
+        if job is not None and not source.upload_url and isinstance(job.extra.get("video_url"), str):
+            source.upload_url = job.extra["video_url"]  # attached by job id: the server says where its video is
+        self._start(source, retry=True)
 
     def cancel(self) -> None:
         """Stop the upload (its temp file is removed). The server's job, once started, runs on."""

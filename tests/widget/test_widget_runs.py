@@ -199,3 +199,36 @@ def test_close_stops_the_background_thread(make_widget, start_server, video):
     w.close()
     runner.join(10)
     assert not runner.is_alive()
+
+
+def test_retry_after_a_failed_download_follows_the_same_job_again(make_widget, server, video):
+    class FlakyDownloads(OpenStrate):
+        failures = 1
+
+        def download(self, *args, **kwargs):
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("the network dropped")
+            return super().download(*args, **kwargs)
+
+    w = make_widget(video, client=FlakyDownloads(server.base_url, poll_interval=0.05))
+    with pytest.raises(Exception, match="network dropped"):
+        w.wait(timeout=120)
+    assert w.phase == "failed" and w.can_retry
+    job_id = w.job_id
+    w.retry()
+    w.wait(timeout=120)
+    assert w.phase == "complete" and w.job_id == job_id and w.mesh is not None
+
+
+def test_retry_of_a_failed_job_attached_by_id_resubmits_its_video(make_widget, start_server, video):
+    crashing = start_server(pipeline="_pipelines:crashing_pipeline")
+    client = OpenStrate(crashing.base_url, poll_interval=0.05)
+    failed_job = client.upload(video).job_id
+    w = make_widget(job_id=failed_job, client=client)
+    with pytest.raises(JobFailedError):
+        w.wait(timeout=120)
+    w.retry()
+    with pytest.raises(JobFailedError):
+        w.wait(timeout=120)
+    assert w.job_id != failed_job
