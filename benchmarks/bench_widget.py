@@ -39,25 +39,30 @@ class BareReceiver(anywidget.AnyWidget):
       input.type = 'file';
       input.className = 'bare-input';
       el.appendChild(input);
+      // One handler for the widget's life; each pick replaces the upload it drives.
+      let upload = null;
+      model.on('msg:custom', (msg) => {
+        if (!upload) return;
+        if (msg.type === 'ready') upload.pump();
+        else if (msg.type === 'ack') { upload.inFlight--; upload.pump(); }
+        else if (msg.type === 'done') { window.__bareDone = performance.now(); upload = null; }
+      });
       input.addEventListener('change', () => {
         const file = input.files[0];
         const CHUNK = 8 * 1024 * 1024, MAX_IN_FLIGHT = 3;
-        let offset = 0, inFlight = 0, index = 0, queue = Promise.resolve();
-        const pump = () => {
-          while (inFlight < MAX_IN_FLIGHT && offset < file.size) {
+        let offset = 0, index = 0, queue = Promise.resolve();
+        upload = { inFlight: 0 };
+        upload.pump = () => {
+          while (upload.inFlight < MAX_IN_FLIGHT && offset < file.size) {
             const start = offset, end = Math.min(file.size, start + CHUNK), i = index++;
-            offset = end; inFlight++;
+            offset = end; upload.inFlight++;
             queue = queue.then(() => file.slice(start, end).arrayBuffer())
               .then((buf) => model.send({ type: 'chunk', index: i, offset: start }, undefined, [buf]));
           }
-          if (inFlight === 0 && offset >= file.size) model.send({ type: 'end' });
+          if (upload.inFlight === 0 && offset >= file.size) model.send({ type: 'end' });
         };
-        model.on('msg:custom', (msg) => {
-          if (msg.type === 'ready') pump();
-          else if (msg.type === 'ack') { inFlight--; pump(); }
-          else if (msg.type === 'done') window.__bareDone = performance.now();
-        });
         model.send({ type: 'start', size: file.size });
+        input.value = '';
       });
     } };
     """
