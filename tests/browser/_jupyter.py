@@ -171,4 +171,4 @@ def distinct_colours(png: bytes) -> int:
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    return len(set(image.getdata()))
+    return len(set(image.tobytes()[i:i + 3] for i in range(0, image.width * image.height * 3, 3)))
