@@ -76,7 +76,7 @@ def _noise_texture(rng: np.random.Generator, size: int, base: np.ndarray) -> np.
     return np.clip(tex, 0, 1).astype(np.float32)
 
 
-def _sample_texture(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _bilinear(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Bilinear, wrapping lookup; ``u, v`` in texels."""
     size = tex.shape[0]
     u0 = np.floor(u)
@@ -90,6 +90,32 @@ def _sample_texture(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray
     top = tex[v0, u0] * (1 - fu) + tex[v0, u1] * fu
     bot = tex[v1, u0] * (1 - fu) + tex[v1, u1] * fu
     return top * (1 - fv) + bot * fv
+
+
+def _mip_levels(tex: np.ndarray) -> list[np.ndarray]:
+    """Box-filtered pyramid: level k averages 2^k x 2^k texels."""
+    levels = [tex]
+    while levels[-1].shape[0] > 8:
+        t = levels[-1]
+        levels.append(0.25 * (t[0::2, 0::2] + t[1::2, 0::2] + t[0::2, 1::2] + t[1::2, 1::2]))
+    return levels
+
+
+def _sample_texture(levels: list[np.ndarray], u: np.ndarray, v: np.ndarray, footprint: np.ndarray | None = None) -> np.ndarray:
+    """Mip-mapped lookup: a pixel covering ``footprint`` texels reads a pre-averaged level.
+
+    A camera integrates light over each pixel; point-sampling a texture that is minified (a
+    floor seen far away at a grazing angle) instead aliases into flicker that no real video
+    shows and that would make stereo matching artificially hard.
+    """
+    if footprint is None:
+        return _bilinear(levels[0], u, v)
+    lvl = np.clip(np.floor(np.log2(np.maximum(footprint, 1.0))), 0, len(levels) - 1).astype(np.int64)
+    out = np.empty((len(u), 3), np.float32)
+    for k in np.unique(lvl):
+        sel = lvl == k
+        out[sel] = _bilinear(levels[k], (u[sel] - 0.5) / 2**k, (v[sel] - 0.5) / 2**k)
+    return out
 
 
 # ----------------------------------------------------------------------------- scene
@@ -117,6 +143,7 @@ class Scene:
     spheres: list[Sphere]
     textures: list[np.ndarray]
     texels_per_metre: float = 160.0
+    mips: list = field(default_factory=list)  # per texture, its mip levels (built on first use)
     light: np.ndarray = field(default_factory=lambda: np.array([0.4, 1.0, 0.25]) / np.linalg.norm([0.4, 1.0, 0.25]))
 
     def mesh(self):
@@ -257,8 +284,20 @@ def _sphere_candidates(origin: np.ndarray, dirs: np.ndarray, center: np.ndarray,
     return np.nonzero((disc > 0) & (bq < np.sqrt(np.maximum(disc, 0))))[0]
 
 
-def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray):
-    """Nearest hit per ray: (depth along ray, colour) with sky where nothing is hit."""
+def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray, pixel_angle: float | None = None):
+    """Nearest hit per ray: (depth along ray, colour) with sky where nothing is hit.
+
+    ``pixel_angle`` (radians per pixel sample) enables mip-mapped texturing.
+    """
+    if not scene.mips:
+        scene.mips = [_mip_levels(t) for t in scene.textures]
+
+    def footprint(t, cos, tpm_here):
+        # Long axis of the pixel's footprint on the surface, in texels.
+        if pixel_angle is None:
+            return None
+        return t * pixel_angle * tpm_here / np.maximum(np.abs(cos), 0.02)
+
     n = dirs.shape[0]
     best = np.full(n, np.inf)
     color = np.zeros((n, 3), np.float32)
@@ -273,7 +312,8 @@ def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray):
     idx = np.nonzero(ok)[0]
     best[idx] = tf[idx]
     floor_tpm = scene.textures[0].shape[0] / (2 * scene.floor_half)
-    color[idx] = _sample_texture(scene.textures[0], p[idx, 0] * floor_tpm, p[idx, 2] * floor_tpm)
+    color[idx] = _sample_texture(scene.mips[0], p[idx, 0] * floor_tpm, p[idx, 2] * floor_tpm,
+                                 footprint(tf[idx], dirs[idx, 1], floor_tpm))
     normal[idx] = [0, 1, 0]
 
     for b in scene.boxes:
@@ -308,8 +348,10 @@ def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray):
         va = np.where(axis == 1, tl[:, 2], tl[:, 1])
         off = (axis * 2 + (nl[np.arange(idx.size), axis] > 0)) * 61.7
         best[idx] = tn[sub]
-        color[idx] = _sample_texture(scene.textures[b.texture], ua * tpm + off, va * tpm + 3 * off)
-        normal[idx] = nl @ rot.T
+        nw = nl @ rot.T
+        color[idx] = _sample_texture(scene.mips[b.texture], ua * tpm + off, va * tpm + 3 * off,
+                                     footprint(tn[sub], (dirs[idx] * nw).sum(1), tpm))
+        normal[idx] = nw
 
     for s in scene.spheres:
         cand = _sphere_candidates(origin, dirs, s.center, s.radius)
@@ -328,7 +370,8 @@ def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray):
         lon = np.arctan2(nrm[:, 2], nrm[:, 0])
         lat = np.arcsin(np.clip(nrm[:, 1], -1, 1))
         best[idx] = th[idx]
-        color[idx] = _sample_texture(scene.textures[s.texture], lon * s.radius * tpm, lat * s.radius * tpm)
+        color[idx] = _sample_texture(scene.mips[s.texture], lon * s.radius * tpm, lat * s.radius * tpm,
+                                     footprint(th[idx], (dirs[idx] * nrm).sum(1), tpm))
         normal[idx] = nrm
 
     hitany = np.isfinite(best)
@@ -355,7 +398,7 @@ def render(scene: Scene, K: np.ndarray, world_from_camera: np.ndarray, width: in
     """Render one view: (uint8 RGB image (h, w, 3), z-depth (h, w) in metres, inf for sky)."""
     cam_dirs = _camera_rays(K, width, height, ss)
     R = world_from_camera[:3, :3]
-    t_hit, color = _cast(scene, world_from_camera[:3, 3], cam_dirs @ R.T)
+    t_hit, color = _cast(scene, world_from_camera[:3, 3], cam_dirs @ R.T, pixel_angle=1.0 / (K[0, 0] * ss))
     img = color.reshape(height, ss, width, ss, 3).mean(axis=(1, 3))  # box-filter supersamples
     z = (t_hit * cam_dirs[:, 2]).reshape(height, ss, width, ss).min(axis=(1, 3))
     rgb = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)

@@ -5,8 +5,9 @@ first aligned to the true ones with a similarity transform (Umeyama's closed for
 
 * accuracy: distance from points sampled on the estimated mesh to the true surface
   (exact, from the analytic shapes, not a tessellation);
-* completeness: share of the *visible* true surface (seen, unoccluded, by at least two of
-  the reconstructed keyframes' true cameras) that lies near the estimated mesh.
+* completeness: share of the *visible* true surface (seen, unoccluded and at most 75 degrees
+  off its normal, by at least two of the reconstructed keyframes' true cameras) that lies
+  near the estimated mesh.
 
 Distances are reported as shares of the true scene's bounding-box diagonal.
 """
@@ -52,8 +53,8 @@ def distance_to_scene(scene: Scene, p: np.ndarray) -> np.ndarray:
     return best
 
 
-def sample_surface(verts: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Area-weighted uniform samples on a triangle mesh."""
+def sample_surface(verts: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator, with_faces: bool = False):
+    """Area-weighted uniform samples on a triangle mesh (and the face each lies on)."""
     tri = verts[faces]
     area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
     pick = rng.choice(len(faces), n, p=area / area.sum())
@@ -61,11 +62,18 @@ def sample_surface(verts: np.ndarray, faces: np.ndarray, n: int, rng: np.random.
     flip = r1 + r2 > 1
     r1[flip], r2[flip] = 1 - r1[flip], 1 - r2[flip]
     t = tri[pick]
-    return t[:, 0] + r1[:, None] * (t[:, 1] - t[:, 0]) + r2[:, None] * (t[:, 2] - t[:, 0])
+    pts = t[:, 0] + r1[:, None] * (t[:, 1] - t[:, 0]) + r2[:, None] * (t[:, 2] - t[:, 0])
+    return (pts, pick) if with_faces else pts
 
 
-def visible_mask(gt: GroundTruth, points: np.ndarray, frame_indices, min_views: int = 2, scale: float = 0.25) -> np.ndarray:
-    """Which points at least ``min_views`` of the given frames' true cameras see unoccluded."""
+def visible_mask(gt: GroundTruth, points: np.ndarray, frame_indices, min_views: int = 2, scale: float = 0.25,
+                 normals: np.ndarray | None = None, max_incidence_deg: float = 90.0) -> np.ndarray:
+    """Which points at least ``min_views`` of the given frames' true cameras see unoccluded.
+
+    With ``normals``, a view only counts when it sees the surface within ``max_incidence_deg``
+    of its normal (a floor seen edge-on from far away is in the picture but not measurable).
+    """
+    cos_max = np.cos(np.radians(max_incidence_deg))
     w, h = max(8, int(gt.width * scale)), max(8, int(gt.height * scale))
     K = gt.K.copy()
     K[:2] *= scale
@@ -83,12 +91,22 @@ def visible_mask(gt: GroundTruth, points: np.ndarray, frame_indices, min_views: 
         inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
         zs = np.full(len(z), np.inf)
         zs[inside] = zmap[v[inside], u[inside]]
-        count += (inside & (z <= zs + 0.02 * np.maximum(zs, 1.0))).astype(np.int32)
+        seen = inside & (z <= zs + 0.02 * np.maximum(zs, 1.0))
+        if normals is not None:
+            ray = points - pose[:3, 3]
+            ray /= np.linalg.norm(ray, axis=1, keepdims=True)
+            seen &= np.abs((ray * normals).sum(1)) >= cos_max
+        count += seen.astype(np.int32)
     return count >= min_views
 
 
-def evaluate(gt: GroundTruth, glb: Path, cameras: Path, n_samples: int = 200_000, seed: int = 0) -> dict:
-    """Alignment, accuracy and completeness numbers for one reconstruction."""
+def evaluate(gt: GroundTruth, glb: Path, cameras: Path, n_samples: int = 200_000, seed: int = 0,
+             max_incidence_deg: float = 75.0) -> dict:
+    """Alignment, accuracy and completeness numbers for one reconstruction.
+
+    Completeness counts true surface that at least two reconstructed keyframes see,
+    unoccluded, within ``max_incidence_deg`` of its normal.
+    """
     import trimesh
     from scipy.spatial import cKDTree
 
@@ -109,8 +127,8 @@ def evaluate(gt: GroundTruth, glb: Path, cameras: Path, n_samples: int = 200_000
     est_pts = sample_surface(verts, faces, n_samples, rng)
     acc = distance_to_scene(gt.scene, est_pts) / diag
 
-    true_pts = sample_surface(np.asarray(gt_mesh.vertices), np.asarray(gt_mesh.faces), n_samples, rng)
-    vis = visible_mask(gt, true_pts, fidx)
+    true_pts, tf = sample_surface(np.asarray(gt_mesh.vertices), np.asarray(gt_mesh.faces), n_samples, rng, with_faces=True)
+    vis = visible_mask(gt, true_pts, fidx, normals=np.asarray(gt_mesh.face_normals)[tf], max_incidence_deg=max_incidence_deg)
     dense = sample_surface(verts, faces, 2_000_000, rng)
     comp_d, _ = cKDTree(dense).query(true_pts[vis], workers=-1)
     comp = comp_d / diag
@@ -127,4 +145,5 @@ def evaluate(gt: GroundTruth, glb: Path, cameras: Path, n_samples: int = 200_000
         "completeness_within_0.25%": float((comp <= 0.0025).mean()),
         "completeness_within_0.5%": float((comp <= 0.005).mean()),
         "visible_share_of_true_surface": float(vis.mean()),
+        "visibility_max_incidence_deg": max_incidence_deg,
     }

@@ -15,11 +15,11 @@ class PipelineOptions:
     #: Fewer keyframes than this and the motion step is narrowed (short or slow videos).
     min_keyframes: int = 24
     #: A new keyframe once tracked corners moved this share of the frame's long side.
-    keyframe_step: float = 0.08
+    keyframe_step: float = 0.03
     #: Frames sharper than this share of their neighbours' median can be keyframes.
     min_relative_sharpness: float = 0.6
     #: SIFT features per keyframe.
-    max_features: int = 4096
+    max_features: int = 2500
     #: Sequential matching pairs each keyframe with this many following ones.
     match_overlap: int = 8
     #: Stereo runs on keyframes downscaled by this factor (1 = working resolution).

@@ -42,15 +42,17 @@ class Progress:
 
         def beat() -> None:
             while not stop.wait(self._interval):
-                current = self._last[1] if self._last and self._last[0] == stage else 0
+                last = self._last
+                current, of = (last[1], last[2]) if last and last[0] == stage else (0, total)
                 if poll is not None:
                     try:
-                        current = max(current, min(int(poll()), total))
+                        current, of = max(current if of == total else 0, min(int(poll()), total)), total
                     except Exception:  # a poll failing (e.g. a locked database) must not end the job
                         pass
-                self(stage, current, total)
+                self(stage, current, of)
 
-        self(stage, 0, total)
+        if not self._last or self._last[0] != stage:
+            self(stage, 0, total)
         thread = threading.Thread(target=beat, name=f"progress-{stage}", daemon=True)
         thread.start()
         try:

@@ -77,13 +77,14 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
         old.unlink()
     names, key_rgb, key_time = [], {}, {}
     wanted = set(frame_of_key)
-    for i, ts, rgb in decode.frames(video_path, opts.max_long_side, wanted):
-        name = f"frame_{i:06d}.png"
-        cv2.imwrite(str(image_dir / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        names.append(name)
-        key_rgb[name] = rgb
-        key_time[name] = ts
-        progress.throttled("keyframes", len(names), len(wanted))
+    with progress.heartbeat("keyframes", len(wanted)):  # long gaps between keyframes decode silently
+        for i, ts, rgb in decode.frames(video_path, opts.max_long_side, wanted):
+            name = f"frame_{i:06d}.png"
+            cv2.imwrite(str(image_dir / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            names.append(name)
+            key_rgb[name] = rgb
+            key_time[name] = ts
+            progress.throttled("keyframes", len(names), len(wanted))
     del thumbs, stats
     seconds["keyframes"] = time.monotonic() - t
     height, width = next(iter(key_rgb.values())).shape[:2]
@@ -109,21 +110,10 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     scale = opts.stereo_scale
     K_s = result.K.copy()
     K_s[:2] *= scale
-    pairs = set()
-    for a in range(n_reg):
-        z5, zmed, z95 = depth_mod.median_scene_depth(poses[a], result.points, result.point_views[a])
-        b = depth_mod.choose_partner(a, poses, zmed)
-        if b is not None:
-            # The left image of a rectified pair must be the one on the left.
-            left_first = (np.linalg.inv(poses[a]) @ np.append(poses[b][:3, 3], 1))[0] >= 0
-            pairs.add(((a, b) if left_first else (b, a)) + (z5, z95))
-    pairs = sorted(pairs)
-    seen_pairs = set()
+    ranges = [depth_mod.median_scene_depth(poses[a], result.points, result.point_views[a]) for a in range(n_reg)]
+    pairs = depth_mod.stereo_pairs(poses, ranges)
     for k, (left, right, z5, z95) in enumerate(pairs):
         progress("depth", k, len(pairs))
-        if (left, right) in seen_pairs:
-            continue
-        seen_pairs.add((left, right))
         il, ir = key_rgb[result.names[left]], key_rgb[result.names[right]]
         if scale != 1.0:
             size = (round(il.shape[1] * scale), round(il.shape[0] * scale))
@@ -132,9 +122,10 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
                                          key_l=left, key_r=right):
             if (view.depth > 0).mean() > 0.02:
                 views.append(view)
-    progress("depth", len(pairs), len(pairs))
     views.sort(key=lambda v: v.key)
-    depth_mod.consistency_filter(views)
+    with progress.heartbeat("depth", len(pairs)):
+        progress("depth", len(pairs), len(pairs))
+        depth_mod.consistency_filter(views)
     seconds["depth"] = time.monotonic() - t
     if len(views) < 2:
         raise ReconstructionError("No dense depth could be measured: film textured surfaces while moving sideways around them.")
@@ -148,7 +139,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     voxel = opts.voxel_rel * diag
     # Keep the grid bounded whatever the scene: coarser voxels for huge extents.
     voxel = max(voxel, diag / 1500.0)
-    tsdf = BlockTSDF(lo, hi, voxel)
+    tsdf = BlockTSDF(lo, hi, voxel, trunc_voxels=4.0)
     for k, view in enumerate(views):
         progress("fusion", k, len(views))
         tsdf.integrate(view)
@@ -207,7 +198,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
 
 
 def _scene_bounds(views) -> tuple[np.ndarray, np.ndarray]:
-    """Robust box around the depth points (ignores the farthest and stray 1%)."""
+    """Robust box around the depth points (ignores the farthest and stray 0.2%)."""
     samples = []
     rng = np.random.default_rng(0)
     for v in views:
@@ -220,7 +211,7 @@ def _scene_bounds(views) -> tuple[np.ndarray, np.ndarray]:
         cam = np.stack([(xs - v.K[0, 2]) / v.K[0, 0] * z, (ys - v.K[1, 2]) / v.K[1, 1] * z, z], 1)
         samples.append(cam @ v.world_from_camera[:3, :3].T + v.world_from_camera[:3, 3])
     pts = np.concatenate(samples)
-    lo, hi = np.percentile(pts, 0.5, 0), np.percentile(pts, 99.5, 0)
-    pad = 0.05 * (hi - lo)
+    lo, hi = np.percentile(pts, 0.1, 0), np.percentile(pts, 99.9, 0)
+    pad = 0.1 * (hi - lo)
     return lo - pad, hi + pad
 

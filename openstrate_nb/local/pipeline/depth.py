@@ -15,6 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 
+#: SGBM's margin (percent) by which the best match must beat the second best.
+UNIQUENESS = 8
+#: Largest disagreement (pixels) between left-to-right and right-to-left disparities.
+LR_TOLERANCE = 1.0
+#: Erode valid regions by one pixel (their borders are the least reliable); the multi-view
+#: check already removes most bad borders and erosion costs coverage, so it is off.
+ERODE = False
+
+
 @dataclass
 class DepthView:
     depth: np.ndarray  # (h, w) float32 z-depth, 0 where unknown
@@ -37,12 +46,13 @@ def median_scene_depth(world_from_camera: np.ndarray, points: np.ndarray, seen: 
 
 
 def choose_partner(i: int, poses: np.ndarray, depth_med: float, reach: int = 6,
-                   target_ratio: float = 0.1) -> int | None:
+                   target_ratio: float = 0.08, side: int = 0) -> int | None:
     """The neighbour of keyframe ``i`` that makes the best stereo pair, or ``None``.
 
     Good pairs have a baseline of roughly ``target_ratio`` of the scene depth (disparity
     precision grows with it, view similarity falls), mostly sideways in the camera (the
-    rectification then stays mild), and optical axes within 30 degrees.
+    rectification then stays mild), and optical axes within 30 degrees. ``side`` = +1 or -1
+    restricts the partner to the camera's right or left (0: either).
     """
     if depth_med <= 0:
         return None
@@ -59,6 +69,8 @@ def choose_partner(i: int, poses: np.ndarray, depth_med: float, reach: int = 6,
         b_cam = poses[i][:3, :3].T @ (b / dist)
         if abs(b_cam[0]) < 0.7:  # forward or vertical motion: rectification would be extreme
             continue
+        if side and np.sign(b_cam[0]) != side:
+            continue
         if float(zi @ poses[j][:3, 2]) < np.cos(np.radians(30)):
             continue
         if not 0.02 <= ratio <= 0.35:
@@ -69,13 +81,34 @@ def choose_partner(i: int, poses: np.ndarray, depth_med: float, reach: int = 6,
     return best
 
 
+def stereo_pairs(poses: np.ndarray, depth_ranges: list[tuple[float, float, float]], both_sides: bool = True):
+    """Unique (left, right) keyframe pairs: each keyframe's best partner on each side.
+
+    A partner on each side means every surface point near a keyframe's view is matched
+    twice, from different baselines, which fills occlusion holes and feeds the multi-view
+    check. ``depth_ranges`` holds each keyframe's (5th, median, 95th percentile) depth.
+    """
+    pairs: dict[tuple[int, int], tuple[float, float]] = {}
+    for a in range(len(poses)):
+        z5, zmed, z95 = depth_ranges[a]
+        for side in ((1, -1) if both_sides else (0,)):
+            b = choose_partner(a, poses, zmed, side=side)
+            if b is None:
+                continue
+            right_of_a = (np.linalg.inv(poses[a]) @ np.append(poses[b][:3, 3], 1))[0] >= 0
+            key = (a, b) if right_of_a else (b, a)  # the left image of a rectified pair is on the left
+            lo, hi = pairs.get(key, (np.inf, 0.0))
+            pairs[key] = (min(lo, z5), max(hi, z95))
+    return sorted((l, r, z5, z95) for (l, r), (z5, z95) in pairs.items())
+
+
 def _sgbm(left: np.ndarray, right: np.ndarray, min_disp: int, num_disp: int, block: int):
     import cv2
 
     matcher = cv2.StereoSGBM_create(
         minDisparity=min_disp, numDisparities=num_disp, blockSize=block,
         P1=8 * 3 * block * block, P2=32 * 3 * block * block,
-        disp12MaxDiff=-1, uniquenessRatio=8, speckleWindowSize=100, speckleRange=2,
+        disp12MaxDiff=-1, uniquenessRatio=UNIQUENESS, speckleWindowSize=100, speckleRange=2,
         mode=cv2.STEREO_SGBM_MODE_SGBM_3WAY,
     )
     return matcher.compute(left, right).astype(np.float32) / 16.0
@@ -165,62 +198,71 @@ def _checked(disp: np.ndarray, other: np.ndarray, sign: int, min_disp: int, vali
     back = np.zeros_like(disp)
     rows = np.nonzero(ok)
     back[rows] = other[rows[0], xo[rows]]
-    ok &= np.abs(back - disp) <= 1.0  # left-right consistency: occlusions and mismatches fail it
+    ok &= np.abs(back - disp) <= LR_TOLERANCE  # left-right consistency: occlusions and mismatches fail it
     # Flat, textureless areas (sky, blank walls) give arbitrary disparities: drop them.
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
     mean = cv2.blur(grey, (7, 7))
     var = cv2.blur(grey * grey, (7, 7)) - mean * mean
     ok &= var > 1.0
-    return cv2.erode(ok.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # edges of valid areas are least reliable
+    if ERODE:
+        ok = cv2.erode(ok.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return ok
 
 
-def consistency_filter(views: list[DepthView], neighbours: int = 3, rel_tol: float = 0.01, min_agree: int = 1) -> None:
+def _depth_at(view: DepthView, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(z of ``world`` points in ``view``'s camera, view's depth there; 0 where unknown).
+
+    Bilinear lookup where all four pixels are measured: slanted floors change depth quickly
+    from pixel to pixel, so the nearest pixel would falsely disagree.
+    """
+    cam_from_world = np.linalg.inv(view.world_from_camera).astype(np.float32)
+    pc = world @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
+    z = pc[:, 2]
+    hh, ww = view.depth.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fx = pc[:, 0] / z * view.K[0, 0] + view.K[0, 2]
+        fy = pc[:, 1] / z * view.K[1, 1] + view.K[1, 2]
+    inside = (z > 1e-6) & (fx >= 0) & (fx < ww - 1) & (fy >= 0) & (fy < hh - 1)
+    idx = np.nonzero(inside)[0]
+    x0 = fx[idx].astype(np.int64)
+    y0 = fy[idx].astype(np.int64)
+    ax = fx[idx] - x0
+    ay = fy[idx] - y0
+    dm = view.depth
+    d00, d01, d10, d11 = dm[y0, x0], dm[y0, x0 + 1], dm[y0 + 1, x0], dm[y0 + 1, x0 + 1]
+    all4 = (d00 > 0) & (d01 > 0) & (d10 > 0) & (d11 > 0)
+    zi = (d00 * (1 - ax) + d01 * ax) * (1 - ay) + (d10 * (1 - ax) + d11 * ax) * ay
+    out = np.zeros(len(z), np.float32)
+    out[idx[all4]] = zi[all4]
+    return z, out
+
+
+def consistency_filter(views: list[DepthView], neighbours: int = 4, rel_tol: float = 0.01, min_agree: int = 1) -> None:
     """Zero depths that no nearby view confirms (in place).
 
     Each depth pixel is lifted to 3D and projected into the ``neighbours`` views on either
     side that come from other stereo pairs (the two views of one pair agree by construction);
     it survives if at least ``min_agree`` of them measured the same depth there within
-    ``rel_tol``. Mismatches from different pairs rarely agree, true surfaces do.
+    ``rel_tol``. Mismatches from different pairs rarely agree, true surfaces do. Nearest
+    views are asked first and confirmed pixels are not asked again, which keeps this cheap.
     """
-    lifted = []
-    for v in views:
-        h, w = v.depth.shape
+    masks = []
+    for a, v in enumerate(views):
         ys, xs = np.nonzero(v.depth > 0)
         z = v.depth[ys, xs]
         cam = np.stack([(xs - v.K[0, 2]) / v.K[0, 0] * z, (ys - v.K[1, 2]) / v.K[1, 1] * z, z], axis=1)
-        world = cam @ v.world_from_camera[:3, :3].T + v.world_from_camera[:3, 3]
-        lifted.append((ys, xs, world))
-    keep_masks = []
-    for a, v in enumerate(views):
-        ys, xs, world = lifted[a]
+        world = (cam @ v.world_from_camera[:3, :3].T + v.world_from_camera[:3, 3]).astype(np.float32)
         agree = np.zeros(len(ys), np.int32)
-        for b in range(max(0, a - neighbours), min(len(views), a + neighbours + 1)):
+        order = sorted(range(max(0, a - neighbours), min(len(views), a + neighbours + 1)), key=lambda b: abs(b - a))
+        for b in order:
             if b == a or {views[b].key, views[b].partner} == {v.key, v.partner}:
                 continue
-            u = views[b]
-            cam_from_world = np.linalg.inv(u.world_from_camera)
-            pc = world @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
-            z = pc[:, 2]
-            front = z > 1e-6
-            hh, ww = u.depth.shape
-            # Bilinear lookup (all four neighbours measured): slanted floors change depth
-            # quickly from pixel to pixel, so the nearest pixel would falsely disagree.
-            fx = np.full(len(z), -1.0)
-            fy = np.full(len(z), -1.0)
-            fx[front] = pc[front, 0] / z[front] * u.K[0, 0] + u.K[0, 2]
-            fy[front] = pc[front, 1] / z[front] * u.K[1, 1] + u.K[1, 2]
-            inside = front & (fx >= 0) & (fx < ww - 1) & (fy >= 0) & (fy < hh - 1)
-            x0 = fx[inside].astype(np.int64)
-            y0 = fy[inside].astype(np.int64)
-            ax = (fx[inside] - x0).astype(np.float32)
-            ay = (fy[inside] - y0).astype(np.float32)
-            d00, d01 = u.depth[y0, x0], u.depth[y0, x0 + 1]
-            d10, d11 = u.depth[y0 + 1, x0], u.depth[y0 + 1, x0 + 1]
-            all4 = (d00 > 0) & (d01 > 0) & (d10 > 0) & (d11 > 0)
-            zi = (d00 * (1 - ax) + d01 * ax) * (1 - ay) + (d10 * (1 - ax) + d11 * ax) * ay
-            zb = np.zeros(len(z), np.float32)
-            zb[np.nonzero(inside)[0][all4]] = zi[all4]
-            agree += ((zb > 0) & (np.abs(zb - z) <= rel_tol * z)).astype(np.int32)
-        keep_masks.append(agree >= min_agree)
-    for v, (ys, xs, _), keep in zip(views, lifted, keep_masks):
+            todo = np.nonzero(agree < min_agree)[0]
+            if todo.size == 0:
+                break
+            zb_self, zb = _depth_at(views[b], world[todo])
+            agree[todo] += ((zb > 0) & (np.abs(zb - zb_self) <= rel_tol * zb_self)).astype(np.int32)
+        masks.append((ys, xs, agree >= min_agree))
+    for v, (ys, xs, keep) in zip(views, masks):
         v.depth[ys[~keep], xs[~keep]] = 0
+

@@ -1,0 +1,44 @@
+"""Progress keeps flowing while a long native call runs (fast)."""
+
+from __future__ import annotations
+
+import threading
+
+from openstrate_nb.local.pipeline._progress import Progress
+
+
+def test_heartbeat_repeats_progress_during_a_silent_call():
+    calls = []
+    beats = threading.Event()
+
+    def report(stage, current, total):
+        calls.append((stage, current, total))
+        if len([c for c in calls if c[0] == "mapping"]) >= 4:
+            beats.set()
+
+    progress = Progress(report, interval=0.05)
+    progress("matching", 7, 7)
+    with progress.heartbeat("mapping", 10):
+        progress("mapping", 3, 10)
+        assert beats.wait(timeout=30)  # the body is "silent": only the heartbeat reports
+    mapping = [c for c in calls if c[0] == "mapping"]
+    assert mapping[0] == ("mapping", 0, 10)
+    assert all(c in {("mapping", 0, 10), ("mapping", 3, 10)} for c in mapping)
+
+
+def test_heartbeat_polls_a_counter():
+    calls = []
+    done = threading.Event()
+    counter = iter(range(1000))
+
+    def report(stage, current, total):
+        calls.append((stage, current, total))
+        if current >= 3:
+            done.set()
+
+    progress = Progress(report, interval=0.05)
+    with progress.heartbeat("features", 5, poll=lambda: next(counter)):
+        assert done.wait(timeout=30)
+    assert all(0 <= c[1] <= 5 for c in calls)
+    currents = [c[1] for c in calls]
+    assert currents == sorted(currents)
