@@ -21,14 +21,12 @@ def scene():
 
 
 @pytest.fixture(scope="module")
-def pair(scene):
-    """Two true views 0.35 m apart along the walk, rendered at 320x180."""
+def triple(scene):
+    """Three true views about 0.3 m apart along the walk, rendered at 320x180."""
     traj = syn.walkthrough_trajectory(duration_s=4.0, fps=10.0, arc_deg=30.0, start_deg=75.0)
     K = syn.intrinsics(W, H, 65.0)
-    a, b = traj.world_from_camera[10], traj.world_from_camera[14]
-    ia, _ = syn.render(scene, K, a, W, H)
-    ib, _ = syn.render(scene, K, b, W, H)
-    return K, a, b, ia, ib
+    poses = [traj.world_from_camera[i] for i in (10, 14, 18)]
+    return K, poses, [syn.render(scene, K, p, W, H)[0] for p in poses]
 
 
 def _lift(view):
@@ -38,12 +36,18 @@ def _lift(view):
     return cam @ view.world_from_camera[:3, :3].T + view.world_from_camera[:3, 3]
 
 
-def test_stereo_depth_lies_on_the_true_surface(scene, pair):
-    K, a, b, ia, ib = pair
-    left_first = (np.linalg.inv(a) @ np.append(b[:3, 3], 1))[0] >= 0
-    (pl, il), (pr, ir) = ((a, ia), (b, ib)) if left_first else ((b, ib), (a, ia))
-    views = depth.pair_depth(il, ir, K, np.zeros(5), pl, pr, (2.0, 9.0), key_l=0, key_r=1)
-    assert len(views) == 2
+def test_stereo_depth_lies_on_the_true_surface(scene, triple):
+    """Two rectified SGBM pairs, left-right checked, then the multi-view check between them."""
+    K, poses, images = triple
+    views = []
+    for a, b in ((0, 1), (1, 2)):
+        left_first = (np.linalg.inv(poses[a]) @ np.append(poses[b][:3, 3], 1))[0] >= 0
+        l, r = (a, b) if left_first else (b, a)
+        pv = depth.pair_depth(images[l], images[r], K, np.zeros(5), poses[l], poses[r], (2.0, 9.0), key_l=l, key_r=r)
+        assert len(pv) == 2
+        views += pv
+    views.sort(key=lambda v: v.key)
+    depth.consistency_filter(views)
     for v in views:
         assert (v.depth > 0).mean() > 0.3  # textured scene: most pixels get a depth
         err = distance_to_scene(scene, _lift(v))
