@@ -152,22 +152,26 @@ def test_picker_upload_progress_result_and_reattach_in_jupyterlab(jupyter, opens
     assert colours_again > 200, colours_again
 
 
-def test_kernel_side_video_and_result_in_notebook7(jupyter, openstrate_server, notebook_root, open_notebook,
-                                                   artifacts, tmp_path):
+def test_run_all_reproduces_a_kernel_side_video_in_notebook7(jupyter, openstrate_server, notebook_root,
+                                                              open_notebook, artifacts, tmp_path):
     from _media import write_video
 
     video = write_video(tmp_path / "small.mp4", frames=12)
     write_notebook(notebook_root, "nb7.ipynb", [
         "from openstrate_nb import ReconstructWidget\n"
         f"w = ReconstructWidget({str(video)!r}, base_url={openstrate_server.base_url!r}, poll_interval=0.2)\nw",
+        # wait() blocks this cell while the widget above keeps updating; then the mesh is there.
+        "job = w.wait()\nprint('faces', len(w.mesh.faces))",
     ])
     nb = open_notebook(f"{jupyter}/notebooks/nb7.ipynb")
     page = nb.page
-    nb.run_cell(0)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
     widget = nb.cell(0).locator(".osnb")
     widget.wait_for(timeout=60_000)
     assert not widget.locator(".osnb-drop").is_visible()  # a kernel-side run needs no picker
     widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
+    nb.cell(1).locator(".jp-OutputArea-output", has_text="faces 5120").wait_for(timeout=60_000)
     assert widget.locator(".osnb-row[data-row=kernel]").is_hidden()
     assert "100%" in widget.locator(".osnb-row[data-row=server] .osnb-text").inner_text()
     page.frame_locator(".osnb-result iframe").locator("#viewer").wait_for(timeout=60_000)
@@ -223,10 +227,26 @@ def test_the_widget_reads_well_in_the_dark_theme(jupyter, notebook_root, open_no
     nb.run_cell(0)
     widget = nb.cell(0).locator(".osnb")
     widget.wait_for(timeout=60_000)
-    page.screenshot(path=str(artifacts / "lab-6-dark.png"))
     text = widget.evaluate("el => getComputedStyle(el).color")
     background = widget.evaluate("el => getComputedStyle(el).backgroundColor")
     assert _luminance(text) > 0.6 and _luminance(background) < 0.3, (text, background)
+
+    # Drag and drop: a file that is no video is refused in the page; a video goes to the kernel,
+    # whose upload to the (absent) server then fails with a readable error and Retry.
+    drop_file = """([name, size]) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(size)], name, { type: 'application/octet-stream' }));
+        return data;
+    }"""
+    drop = widget.locator(".osnb-drop")
+    drop.dispatch_event("drop", {"dataTransfer": page.evaluate_handle(drop_file, ["notes.txt", 10])})
+    assert "not a video" in widget.locator(".osnb-error").inner_text()
+    drop.dispatch_event("drop", {"dataTransfer": page.evaluate_handle(drop_file, ["walk.mp4", 300_000])})
+    widget.locator(".osnb-pill", has_text="Failed").wait_for(timeout=60_000)
+    assert "300.0 KB / 300.0 KB · 100%" in widget.locator(".osnb-row[data-row=kernel] .osnb-text").inner_text()
+    assert "Could not talk to http://127.0.0.1:9" in widget.locator(".osnb-error").inner_text()
+    assert widget.locator("button", has_text="Retry").is_visible()
+    page.screenshot(path=str(artifacts / "lab-6-dark.png"))
     page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
 
 
