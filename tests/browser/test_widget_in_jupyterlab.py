@@ -244,6 +244,9 @@ def test_the_widget_reads_well_in_the_dark_theme(jupyter, notebook_root, open_no
     drop.dispatch_event("drop", {"dataTransfer": page.evaluate_handle(drop_file, ["walk.mp4", 300_000])})
     widget.locator(".osnb-pill", has_text="Failed").wait_for(timeout=60_000)
     assert "300.0 KB / 300.0 KB · 100%" in widget.locator(".osnb-row[data-row=kernel] .osnb-text").inner_text()
+    drawn = widget.locator(".osnb-row[data-row=kernel] .osnb-fill").evaluate(
+        "el => el.getBoundingClientRect().width / el.parentElement.getBoundingClientRect().width")
+    assert drawn > 0.99  # the bar is drawn full, not left halfway by an unfinished CSS transition
     assert "Could not talk to http://127.0.0.1:9" in widget.locator(".osnb-error").inner_text()
     assert widget.locator("button", has_text="Retry").is_visible()
     page.screenshot(path=str(artifacts / "lab-6-dark.png"))
