@@ -20,10 +20,12 @@ class PipelineOptions:
     min_relative_sharpness: float = 0.6
     #: SIFT features per keyframe.
     max_features: int = 2500
+    #: SIFT's first octave: -1 upsamples images twice (finds more small features, costs ~3x).
+    sift_first_octave: int = 0
     #: Sequential matching pairs each keyframe with this many following ones.
     match_overlap: int = 8
     #: Stereo runs on keyframes downscaled by this factor (1 = working resolution).
-    stereo_scale: float = 1.0
+    stereo_scale: float = 0.6
     #: TSDF voxel edge as a share of the reconstructed scene's bounding-box diagonal.
     voxel_rel: float = 0.0018
     #: Mesh pieces with fewer faces than this share of the largest piece are dropped.

@@ -16,6 +16,7 @@ MIN_DURATION_S = 1.0
 MIN_FRAMES = 10
 DARK_LEVEL = 25.0  # mean grey level below which a frame is too dark to match
 FLAT_SHARPNESS = 2.0  # variance of the Laplacian of a featureless or hopelessly blurred frame
+MAX_CANDIDATES = 2400  # keyframe candidates kept from pass one (~60 KB of thumbnail each)
 
 
 def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
@@ -35,8 +36,10 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     info = decode.probe(video_path)
     total = max(info.frame_count, 1)
     idx, times, thumbs, sharp, bright = [], [], [], [], []
+    # Long videos: look at a bounded number of candidate frames (memory for thumbnails, time).
+    stride = max(1, int(np.ceil(info.frame_count / MAX_CANDIDATES)))
     progress("decoding", 0, total)
-    for i, ts, rgb in decode.frames(video_path, opts.max_long_side):
+    for i, ts, rgb in decode.frames(video_path, opts.max_long_side, stride=stride):
         th, s, b = keyframes.frame_measures(rgb)
         idx.append(i)
         times.append(ts)
@@ -95,6 +98,8 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     t = time.monotonic()
     result = sfm.run(image_dir, names, work_dir / "sfm", opts, progress)
     seconds["sfm"] = time.monotonic() - t
+    if result is not None:
+        seconds.update({f"sfm_{k}": v for k, v in result.seconds.items()})
     n_reg = 0 if result is None else len(result.names)
     if result is None or n_reg < max(5, int(np.ceil(0.5 * len(names)))):
         raise ReconstructionError(
@@ -188,7 +193,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     seconds["total"] = time.monotonic() - t_all
 
     stats_out = {
-        "frames": len(idx), "duration_s": round(duration, 3), "width": int(width), "height": int(height),
+        "frames": total, "duration_s": round(duration, 3), "width": int(width), "height": int(height),
         "rotation": info.rotation, "keyframes": len(names), "keyframe_step": round(step, 4),
         "registered": n_reg, "points": int(len(result.points)), "depth_maps": len(views),
         "voxel_size": voxel, "vertices": int(len(verts)), "faces": int(len(faces)),

@@ -94,8 +94,9 @@ def output_size(width: int, height: int, max_long_side: int) -> tuple[int, int]:
     return max(2, int(round(width * s / 2)) * 2), max(2, int(round(height * s / 2)) * 2)
 
 
-def frames(path: Path, max_long_side: int, wanted: set[int] | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
-    """Yield ``(frame_index, time_s, rgb)`` for every decodable frame (or only ``wanted`` ones).
+def frames(path: Path, max_long_side: int, wanted: set[int] | None = None,
+           stride: int = 1) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Yield ``(frame_index, time_s, rgb)`` for every ``stride``-th decodable frame (or only ``wanted`` ones).
 
     Frames are upright and downscaled with area averaging (which also suppresses sensor noise
     and compression artefacts). A stream that breaks after some frames ends the iteration
@@ -118,6 +119,8 @@ def frames(path: Path, max_long_side: int, wanted: set[int] | None = None) -> It
                     if last is not None and index > last:
                         break
                     continue
+                if wanted is None and index % stride:
+                    continue  # decoded (codecs need every frame) but not converted
                 rgb = upright(frame.to_ndarray(format="rgb24"), rotation_of(frame))
                 h, w = rgb.shape[:2]
                 ow, oh = output_size(w, h, max_long_side)

@@ -8,7 +8,8 @@ of keyframes where exhaustive matching is quadratic.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ class SfmResult:
     points: np.ndarray  # (m, 3) sparse points
     colors: np.ndarray  # (m, 3) uint8
     point_views: list[np.ndarray]  # per registered keyframe: ids (rows of ``points``) it observes
+    seconds: dict = field(default_factory=dict)  # features / matching / mapping
 
 
 def _count_rows(db: Path, table: str) -> int:
@@ -55,10 +57,15 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     extraction.num_threads = threads
     extraction.use_gpu = False
     extraction.sift.max_num_features = options.max_features
+    extraction.sift.first_octave = options.sift_first_octave
+    seconds = {}
+    t = time.monotonic()
     with progress.heartbeat("features", n, poll=lambda: _count_rows(db, "descriptors")):
         pycolmap.extract_features(db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
                                   reader_options=reader, extraction_options=extraction, device=pycolmap.Device.cpu)
 
+    seconds["features"] = time.monotonic() - t
+    t = time.monotonic()
     matching = pycolmap.FeatureMatchingOptions()
     matching.num_threads = threads
     matching.use_gpu = False
@@ -69,6 +76,8 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     with progress.heartbeat("matching", n, poll=lambda: _count_rows(db, "two_view_geometries") // max(1, options.match_overlap)):
         pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
 
+    seconds["matching"] = time.monotonic() - t
+    t = time.monotonic()
     mapping = pycolmap.IncrementalPipelineOptions()
     mapping.num_threads = threads
     mapping.multiple_models = False  # one walk, one model; stray fragments only cost time
@@ -88,10 +97,13 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     with progress.heartbeat("mapping", n):
         models = pycolmap.incremental_mapping(db, image_dir, out_dir, options=mapping,
                                               initial_image_pair_callback=on_init, next_image_callback=on_image)
+    seconds["mapping"] = time.monotonic() - t
     if not models:
         return None
     rec = max(models.values(), key=lambda r: r.num_reg_images())
-    return _to_result(rec, names)
+    result = _to_result(rec, names)
+    result.seconds = seconds
+    return result
 
 
 def _to_result(rec, names: list[str]) -> SfmResult:
