@@ -85,8 +85,7 @@ def openstrate(line: str) -> Any:
         if command == "stop":
             return _stop()
         if command == "export":
-            print("%openstrate export is not available yet; use w.mesh.export('mesh.glb') for now.", file=sys.stderr)
-            return None
+            return _export(_parser("%openstrate export", "path").parse_args(rest))
         return _reconstruct(_parser("%openstrate", "video").parse_args(words))
     except _UsageError as exc:
         print(f"%openstrate: {exc}. See %openstrate? for usage.", file=sys.stderr)
@@ -97,6 +96,18 @@ def _reconstruct(args: argparse.Namespace) -> Any:
     from .widget import ReconstructWidget
 
     return ReconstructWidget(args.video, base_url=args.base_url, force=args.force)
+
+
+def _export(args: argparse.Namespace) -> None:
+    from .widget import ReconstructWidget
+
+    widget = ReconstructWidget._latest() if ReconstructWidget._latest is not None else None
+    if widget is None or widget.mesh_path is None:
+        print("%openstrate export: no finished ReconstructWidget yet; run one to completion first "
+              "(or call openstrate_nb.export_html(mesh, PATH)).", file=sys.stderr)
+        return None
+    print(widget.export_html(args.path))
+    return None
 
 
 def _attach(args: argparse.Namespace) -> Any:

@@ -98,11 +98,30 @@ def test_serve_starts_a_server_that_later_widgets_use_and_stop_ends_it(shell, tm
         httpx.get(f"{url}/api/reconstruct/status/none")
 
 
-def test_export_is_not_there_yet_and_bad_usage_is_a_message(shell, capsys):
-    shell.run_line_magic("openstrate", "export out.html")
-    assert "not available yet" in capsys.readouterr().err
+def test_export_without_a_result_and_bad_usage_are_messages(shell, capsys, tmp_path):
+    from openstrate_nb.widget import ReconstructWidget
+
+    ReconstructWidget._latest = None
+    shell.run_line_magic("openstrate", f"export {tmp_path / 'out.html'}")
+    assert "no finished ReconstructWidget yet" in capsys.readouterr().err
+    assert not (tmp_path / "out.html").exists()
     assert shell.run_line_magic("openstrate", "attach") is None
     assert "See %openstrate?" in capsys.readouterr().err
+
+
+def test_export_writes_the_latest_result_as_one_offline_page(shell, capsys, tmp_path, server, video):
+    from openstrate_nb import OpenStrate
+    from openstrate_nb.widget import ReconstructWidget
+
+    widget = ReconstructWidget(video, client=OpenStrate(server.base_url, poll_interval=0.05), poll_interval=0.05)
+    try:
+        widget.wait(timeout=120)
+        shell.run_line_magic("openstrate", f"export {tmp_path / 'result.html'}")
+    finally:
+        widget.close()
+    assert capsys.readouterr().out.strip() == str(tmp_path / "result.html")
+    page = (tmp_path / "result.html").read_text("utf-8")
+    assert "OpenStrateViewer" in page and widget.video_sha256 in page and widget.job_id in page
 
 
 def test_colab_gets_its_custom_widget_manager(monkeypatch):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,8 @@ class ReconstructWidget(anywidget.AnyWidget):
     """
 
     _esm = _front_end()
+    #: the most recently created widget, for ``%openstrate export``
+    _latest: weakref.ReferenceType[ReconstructWidget] | None = None
 
     phase = t.Unicode("idle").tag(sync=True)
     status = t.Unicode("").tag(sync=True)
@@ -115,6 +118,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._scene_box = ipywidgets.Box(layout=ipywidgets.Layout(width="100%"))
         self._container = ipywidgets.VBox([self, self._scene_box])
         self.on_msg(self._on_browser_message)
+        ReconstructWidget._latest = weakref.ref(self)
 
         if isinstance(video, str) and video.startswith(("http://", "https://")):
             video, video_url = None, video
@@ -153,6 +157,20 @@ class ReconstructWidget(anywidget.AnyWidget):
     def mesh_path(self) -> Path | None:
         """The downloaded GLB in the cache directory."""
         return self._mesh_path
+
+    @property
+    def video_sha256(self) -> str | None:
+        """SHA-256 of the video file this widget sent (None for a ``video_url`` or an attached job)."""
+        source = self._source
+        if source is None or source.video_url or source.path is None:
+            return None
+        return source.video_key
+
+    def export_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+        """Write one self-contained HTML page of the result that opens offline, from disk."""
+        from ..export import export_html
+
+        return export_html(self, path, title=title)
 
     @property
     def container(self) -> ipywidgets.VBox:

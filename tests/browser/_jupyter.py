@@ -48,6 +48,8 @@ def jupyter_server(root: Path, scratch: Path | None = None) -> Iterator[str]:
         # The kernel imports openstrate_nb from this checkout and keeps its cache apart.
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "OPENSTRATE_NB_CACHE": str(scratch / "kernel-cache"),
+        # A `%openstrate serve` in a test kernel keeps its jobs here, not in the user's data folder.
+        "OPENSTRATE_NB_DATA": str(scratch / "kernel-data"),
         "JUPYTER_CONFIG_DIR": str(scratch / "config"),
         "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
     }
