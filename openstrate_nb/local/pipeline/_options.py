@@ -20,12 +20,14 @@ class PipelineOptions:
     min_relative_sharpness: float = 0.6
     #: SIFT features per keyframe.
     max_features: int = 2500
-    #: SIFT's first octave: -1 upsamples images twice (finds more small features, costs ~3x).
-    sift_first_octave: int = 0
+    #: SIFT's first octave: -1 upsamples images twice (more small features, ~3x the cost);
+    #: None picks -1 for keyframes under 800 px and 0 above.
+    sift_first_octave: int | None = None
     #: Sequential matching pairs each keyframe with this many following ones.
     match_overlap: int = 8
-    #: Stereo runs on keyframes downscaled by this factor (1 = working resolution).
-    stereo_scale: float = 0.6
+    #: Stereo runs on keyframes downscaled to this long side (SGBM cost grows with pixels x
+    #: disparities; multi-view fusion recovers the precision lost, see benchmarks/README.md).
+    stereo_long_side: int = 576
     #: TSDF voxel edge as a share of the reconstructed scene's bounding-box diagonal.
     voxel_rel: float = 0.0018
     #: Mesh pieces with fewer faces than this share of the largest piece are dropped.

@@ -96,7 +96,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     from . import sfm
 
     t = time.monotonic()
-    result = sfm.run(image_dir, names, work_dir / "sfm", opts, progress)
+    result = sfm.run(image_dir, names, work_dir / "sfm", opts, progress, long_side=max(width, height))
     seconds["sfm"] = time.monotonic() - t
     if result is not None:
         seconds.update({f"sfm_{k}": v for k, v in result.seconds.items()})
@@ -112,7 +112,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     t = time.monotonic()
     poses = result.world_from_camera
     views = []
-    scale = opts.stereo_scale
+    scale = min(1.0, opts.stereo_long_side / max(width, height))
     K_s = result.K.copy()
     K_s[:2] *= scale
     ranges = [depth_mod.median_scene_depth(poses[a], result.points, result.point_views[a]) for a in range(n_reg)]
@@ -157,7 +157,8 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     t = time.monotonic()
     progress("meshing", 0, 1)
     with progress.heartbeat("meshing", 1):
-        verts, faces, colors = tsdf.extract_mesh(min_views=2 if len(views) >= 6 else 1)
+        # Every depth kept was already confirmed by another stereo pair, so one view suffices.
+        verts, faces, colors = tsdf.extract_mesh(min_views=1)
         del tsdf
         verts, faces, colors = export.remove_small_pieces(verts, faces, colors, opts.min_piece_share)
     if len(faces) == 0:
@@ -196,7 +197,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
         "frames": total, "duration_s": round(duration, 3), "width": int(width), "height": int(height),
         "rotation": info.rotation, "keyframes": len(names), "keyframe_step": round(step, 4),
         "registered": n_reg, "points": int(len(result.points)), "depth_maps": len(views),
-        "voxel_size": voxel, "vertices": int(len(verts)), "faces": int(len(faces)),
+        "stereo_scale": round(scale, 4), "voxel_size": voxel, "vertices": int(len(verts)), "faces": int(len(faces)),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
     return Artifacts(glb=glb, points=points_path, cameras=cameras_path, stats=stats_out)

@@ -237,7 +237,7 @@ def _depth_at(view: DepthView, world: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return z, out
 
 
-def consistency_filter(views: list[DepthView], neighbours: int = 4, rel_tol: float = 0.01, min_agree: int = 1) -> None:
+def consistency_filter(views: list[DepthView], neighbours: int = 4, rel_tol: float = 0.02, min_agree: int = 1) -> None:
     """Zero depths that no nearby view confirms (in place).
 
     Each depth pixel is lifted to 3D and projected into the ``neighbours`` views on either

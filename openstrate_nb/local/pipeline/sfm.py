@@ -39,8 +39,9 @@ def _count_rows(db: Path, table: str) -> int:
         con.close()
 
 
-def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOptions, progress: Progress) -> SfmResult | None:
-    """Run SfM over ``names`` (files in ``image_dir``); ``None`` when no model could be started."""
+def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOptions, progress: Progress,
+        long_side: int = 960) -> SfmResult | None:
+    """Run SfM over ``names`` (files in ``image_dir``, ``long_side`` px); ``None`` when no model starts."""
     import pycolmap
 
     threads = options.threads()
@@ -57,7 +58,8 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     extraction.num_threads = threads
     extraction.use_gpu = False
     extraction.sift.max_num_features = options.max_features
-    extraction.sift.first_octave = options.sift_first_octave
+    octave = options.sift_first_octave
+    extraction.sift.first_octave = octave if octave is not None else (-1 if long_side < 800 else 0)
     seconds = {}
     t = time.monotonic()
     with progress.heartbeat("features", n, poll=lambda: _count_rows(db, "descriptors")):
