@@ -9,6 +9,7 @@ import asyncio
 import time
 
 import psutil
+from anyio.from_thread import start_blocking_portal
 from _media import glb_bytes, write_video
 
 from openstrate_nb import AsyncOpenStrate
@@ -49,11 +50,14 @@ def test_50_uploads_and_200_pollers(start_server, tmp_path, monkeypatch):
     paths = [write_video(tmp_path / f"clip{n:02d}.mp4", frames=4 + n % 5) for n in range(50)]
     process = psutil.Process()
     rss_before = process.memory_info().rss
-    uploads = asyncio.run(_upload_all(server.base_url, paths))
+    # A loop of its own in a thread: another test in the session may have left this thread's loop running.
+    with start_blocking_portal() as portal:
+        uploads = portal.call(_upload_all, server.base_url, paths)
     assert len({u.job_id for u in uploads}) == 50 and all(u.reconstruction_started for u in uploads)
     assert [u.size for u in uploads] == [p.stat().st_size for p in paths]
     job_ids = [u.job_id for u in uploads]
-    done, errors, polls = asyncio.run(_poll_until_done(server.base_url, job_ids, 200, time.monotonic() + 300))
+    with start_blocking_portal() as portal:
+        done, errors, polls = portal.call(_poll_until_done, server.base_url, job_ids, 200, time.monotonic() + 300)
     assert errors == []
     assert done == {job_id: "complete" for job_id in job_ids}, f"{len(done)} of 50 finished"
     assert polls > 200
