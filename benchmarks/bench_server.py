@@ -37,14 +37,16 @@ async def poll_status(base: str, job_id: str, pollers: int, seconds: float,
         async def poller(offset: float) -> None:
             nonlocal errors, last_status
             await asyncio.sleep(offset)
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and last_status in ("", "pending", "processing"):
                 start = time.perf_counter()
                 r = await http.get(f"/api/reconstruct/status/{job_id}")
-                latencies.append(time.perf_counter() - start)
+                elapsed = time.perf_counter() - start
                 if r.status_code != 200:
                     errors += 1
                 else:
                     last_status = r.json()["status"]
+                    if last_status == "processing":  # only what was measured while the CPU was busy
+                        latencies.append(elapsed)
                 await asyncio.sleep(max(0.0, interval - (time.perf_counter() - start)))
 
         await asyncio.gather(*(poller(i * interval / pollers) for i in range(pollers)))
@@ -71,13 +73,14 @@ def main() -> None:
         with serve(tmp / "data", "--max-upload-mb", str(args.size_mb * 2)) as (base, _):
             with sample_video().open("rb") as f:
                 job_id = httpx.post(f"{base}/api/upload", files={"file": ("sample.mp4", f)}, timeout=60).json()["job_id"]
-            time.sleep(2)  # let the worker get going
+            while httpx.get(f"{base}/api/reconstruct/status/{job_id}").json()["status"] != "processing":
+                time.sleep(0.1)
             latencies, errors, status = asyncio.run(poll_status(base, job_id, args.pollers, args.seconds, args.interval))
             stage = httpx.get(f"{base}/api/reconstruct/status/{job_id}").json().get("stage")
             ms = [x * 1000 for x in latencies]
-            print(f"status latency, {args.pollers} pollers every {args.interval:g} s for {args.seconds:g} s "
-                  "during a reconstruction "
-                  f"(job {status}, stage {stage}): {len(ms)} requests, {errors} errors, "
+            print(f"status latency, {args.pollers} pollers every {args.interval:g} s for up to {args.seconds:g} s, "
+                  "counting only answers while the reconstruction ran "
+                  f"(job {status} at the end, stage {stage}): {len(ms)} requests, {errors} errors, "
                   f"p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, max {max(ms):.1f} ms")
 
         big = fake_mp4(tmp / "big.mp4", args.size_mb * 1024 * 1024)
@@ -98,7 +101,7 @@ def main() -> None:
                 baseline.terminate()
                 baseline.wait(10)
         print(f"ingest of {mb:.0f} MB, best of {args.rounds}: /api/upload {mb / min(ours):.0f} MB/s "
-              f"(stored, hashed, fsynced), bare ASGI {mb / min(bare):.0f} MB/s; "
+              f"(parsed, hashed, stored), bare ASGI {mb / min(bare):.0f} MB/s; "
               f"ratio {min(bare) / min(ours):.2f} (target >= 0.7)")
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
 import shutil
 import struct
+import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
@@ -77,36 +78,66 @@ def sniff(head: bytes, total_size: int | None = None) -> str | None:
     return None
 
 
-@dataclass
 class IncomingFile:
-    """A file being written into ``tmp/``; ``commit`` moves it into the store."""
+    """A file being written into ``tmp/``; ``commit`` moves it into the store.
 
-    path: Path
-    size: int = 0
+    Hashing and disk writes happen on a thread of their own (both release the GIL), so a
+    large upload neither blocks the event loop that answers other requests nor waits for
+    the disk between network reads. The queue is bounded: a slow disk slows the sender.
+    """
 
-    def __post_init__(self) -> None:
-        self._out = self.path.open("wb")
+    _QUEUE_CHUNKS = 64
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.size = 0
+        self._out = path.open("wb")
         self._hash = hashlib.sha256()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self._QUEUE_CHUNKS)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def write(self, data: bytes | memoryview) -> None:
-        self._out.write(data)
-        self._hash.update(data)
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="openstrate-file-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(bytes(data))  # a copy: the parser's buffer is reused after this call
         self.size += len(data)
+
+    def _drain(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._hash.update(chunk)
+                    self._out.write(chunk)
+                except BaseException as exc:  # e.g. a full disk: reported by the next write or close
+                    self._error = exc
 
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
+    def _finish(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if not self._out.closed:
+            self._out.close()
+
     def close(self) -> None:
         # No fsync: the rename makes the file appear whole or not at all, and a stopped or
         # killed server process loses nothing the kernel already holds. An fsync per upload
         # would halve ingest speed to guard only against power loss.
-        if not self._out.closed:
-            self._out.close()
+        self._finish()
+        if self._error is not None:
+            self.path.unlink(missing_ok=True)
+            raise OSError(f"the file could not be written to disk: {self._error}") from self._error
 
     def discard(self) -> None:
-        if not self._out.closed:
-            self._out.close()
+        self._finish()
         self.path.unlink(missing_ok=True)
 
 
