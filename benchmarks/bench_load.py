@@ -65,10 +65,11 @@ def main() -> None:
             rss_before = server.memory_info().rss
             result = asyncio.run(run(base, paths, args.pollers, args.seconds, args.interval))
             rss_after = server.memory_info().rss
+        clip_kb = paths[0].stat().st_size / 1e3
     ms = [x * 1000 for x in result["latencies"]]
     counts = {s: result["statuses"].count(s) for s in sorted(set(map(str, result["statuses"])))}
     print(f"machine: {machine()}; real pipeline, 1 worker busy throughout")
-    print(f"{args.uploads} concurrent uploads ({paths[0].stat().st_size / 1e3:.0f} kB each): "
+    print(f"{args.uploads} concurrent uploads ({clip_kb:.0f} kB each): "
           f"{result['upload_seconds']:.1f} s, {len(result['upload_errors'])} errors, {result['jobs']} distinct jobs")
     print(f"{args.pollers} pollers every {args.interval:g} s for {args.seconds:g} s: {len(ms)} status calls, "
           f"{len(result['errors'])} errors, p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
