@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import re
-import secrets
+import html
 from importlib import resources
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -37,7 +36,7 @@ OPENAPI_PATH = "/openstrate-reconstruction-api.openapi.yaml"
 
 
 class Service:
-    """What the handlers share: configuration, store, files, runner, and the workers' secret."""
+    """What the handlers share: configuration, store, files and runner."""
 
     def __init__(self, config: ServerConfig):
         self.config = config
@@ -47,7 +46,6 @@ class Service:
         fetcher = VideoFetcher(max_bytes=config.max_upload_bytes, allow_private=config.allow_private_urls)
         self.runner = JobRunner(self.store, self.files, workers=config.workers, pipeline=config.pipeline,
                                 time_limit=config.job_timeout, fetch=fetcher)
-        self.worker_secret = secrets.token_urlsafe(32)
 
     def base(self, request: Request) -> str:
         return self.config.public_url or str(request.base_url).rstrip("/")
@@ -181,8 +179,6 @@ async def view(request: Request) -> Response:
 
 
 def _video_page(name: str, url: str) -> str:
-    import html
-
     title = html.escape(name)
     return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{title} · OpenStrate</title>"
             "<style>body{margin:0;background:#111;color:#eee;font:14px system-ui}video{width:100%;max-height:95vh}"
@@ -216,32 +212,17 @@ async def index(request: Request) -> Response:
     return JSONResponse({"service": "openstrate_nb embedded server", "openapi": OPENAPI_PATH})
 
 
-# -- internal endpoints: the workers' side of the hosted service's design -------------------
-
-
-def _require_worker(request: Request) -> None:
-    auth = request.headers.get("authorization", "")
-    if not auth:
-        raise HTTPException(401, "this endpoint is for the server's own workers and needs their secret.")
-    token = auth.removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(token.encode(), _service(request).worker_secret.encode()):
-        raise HTTPException(403, "this endpoint is for the server's own workers only.")
+# -- internal endpoints ----------------------------------------------------------------------
 
 
 async def internal(request: Request) -> Response:
-    _require_worker(request)
-    service = _service(request)
-    job_id = request.path_params["job_id"]
-    if service.store.job(job_id) is None:
-        return _error(404, "no such job")
-    body = await request.json() if request.headers.get("content-length", "0") != "0" else {}
-    action = request.url.path.split("/")[3]
-    if action == "progress":
-        service.runner.apply_progress(job_id, str(body.get("stage", "")), int(body.get("current_frame") or 0),
-                                      int(body.get("total_frames") or 0))
-    elif action == "complete" and body.get("error"):
-        service.store.finish_job(job_id, status="failed", error=str(body["error"]))
-    return JSONResponse(job_document(service.store.job(job_id), service.base(request), service.page_query()))  # type: ignore[arg-type]
+    """The hosted service's workers report through these; this server's report over a pipe.
+
+    They exist so that a caller gets a clear refusal, never a way to change a job.
+    """
+    if not request.headers.get("authorization"):
+        return _error(401, "this endpoint is only for the reconstruction service's own workers.")
+    return _error(403, "this endpoint is only for the reconstruction service's own workers.")
 
 
 # -- errors as JSON -------------------------------------------------------------------------
@@ -274,8 +255,6 @@ class RequireToken:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or scope["path"].startswith(self.OPEN_PREFIXES):
             return await self.app(scope, receive, send)
         request = Request(scope)
-        if _INTERNAL.match(scope["path"]):  # the workers' own secret guards these
-            return await self.app(scope, receive, send)
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or \
             request.query_params.get("token", "")
         if given and hmac.compare_digest(given.encode(), self.token):
@@ -284,9 +263,6 @@ class RequireToken:
                    "or add ?token=... to the link.")
         response = _error(401 if not given else 403, message)
         await response(scope, receive, send)
-
-
-_INTERNAL = re.compile(r"^/api/reconstruct/(progress|complete|session)/")
 
 
 def create_app(config: ServerConfig) -> Starlette:

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-__all__ = ["FetchError", "check_fetchable", "resolve_fetchable", "fetch_video", "VideoFetcher"]
+__all__ = ["FetchError", "check_fetchable", "resolve_fetchable", "VideoFetcher"]
 
 MAX_REDIRECTS = 5
 
@@ -118,7 +118,3 @@ class VideoFetcher:
                 out.write(chunk)
         if received == 0:
             raise FetchError("the video at video_url is empty.")
-
-
-def fetch_video(url: str, work_dir: Path) -> Path:
-    return VideoFetcher(max_bytes=100 * 1024 * 1024)(url, work_dir)

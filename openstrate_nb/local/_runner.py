@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from ._fetch import FetchError, fetch_video
+from ._fetch import FetchError
 from ._files import FileStore
 from ._store import ACTIVE_STATUSES, Store
 
@@ -32,7 +32,7 @@ log = logging.getLogger("openstrate_nb.local")
 
 class JobRunner:
     def __init__(self, store: Store, files: FileStore, *, workers: int, pipeline: str, time_limit: float,
-                 max_attempts: int = 3, fetch: Callable[[str, Path], Path] = fetch_video):
+                 fetch: Callable[[str, Path], Path], max_attempts: int = 3):
         self.store = store
         self.files = files
         self.workers = workers
@@ -200,11 +200,11 @@ class JobRunner:
 
     def _register(self, job_id: str, artifacts: dict[str, Any]) -> None:
         result: dict[str, Any] = {"stats": artifacts.get("stats") or {}}
+        job = self.store.job(job_id) or {}
+        stem = Path(job.get("filename") or "reconstruction").stem
         for key, ext, kind in (("glb", "glb", "mesh"), ("points", "ply", "points"), ("cameras", "json", "cameras")):
             if artifacts.get(key):
                 file_id, size, digest = self.files.add_copy(Path(artifacts[key]), ext)
-                job = self.store.job(job_id)
-                stem = Path((job or {}).get("filename") or "reconstruction").stem
                 self.store.add_file(file_id, ext, kind, f"{stem}.{ext}", size, digest)
                 result[key] = file_id
         self.store.finish_job(job_id, status="complete", result=result)

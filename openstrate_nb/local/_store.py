@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["Store", "ACTIVE_STATUSES"]
 
@@ -89,9 +89,6 @@ class Store:
 
     def file(self, file_id: str, ext: str) -> dict[str, Any] | None:
         return self._one("SELECT * FROM files WHERE id = ? AND ext = ?", (file_id, ext))
-
-    def files(self) -> Iterator[dict[str, Any]]:
-        return iter(self._all("SELECT * FROM files"))
 
     # -- jobs ----------------------------------------------------------------------------
 
