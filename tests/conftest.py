@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # tests/_pipelines.py, tests/_media.py
 
 from _media import write_video  # noqa: E402
+from _servers import ServerProcess  # noqa: E402
 
 from openstrate_nb import AsyncOpenStrate, OpenStrate  # noqa: E402
 
@@ -46,6 +47,21 @@ def start_server(tmp_path_factory):
     yield _start
     for srv in started:
         srv.stop()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """``served(*serve_args)``: ``openstrate-nb serve`` in its own process, to kill and restart."""
+    started = []
+
+    def _serve(*args):
+        server = ServerProcess(tmp_path / "data", *args).start()
+        started.append(server)
+        return server
+
+    yield _serve
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

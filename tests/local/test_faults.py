@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,54 +16,6 @@ import pytest
 from _media import fake_mp4
 
 from openstrate_nb import APIConnectionError, OpenStrate
-
-
-class ServerProcess:
-    def __init__(self, data_dir, *args):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.data_dir = data_dir
-        self.args = args
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "openstrate_nb.cli", "serve", "--port", str(self.port), "--data-dir",
-             str(self.data_dir), *self.args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.base_url + "/", timeout=1)
-                return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise AssertionError("server did not start")
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            self.process.wait(20)
-
-
-@pytest.fixture
-def served(tmp_path):
-    started = []
-
-    def _serve(*args):
-        server = ServerProcess(tmp_path / "data", *args).start()
-        started.append(server)
-        return server
-
-    yield _serve
-    for server in started:
-        server.stop()
 
 
 def test_killed_during_an_upload_the_client_says_so_and_nothing_half_written_remains(served, tmp_path):
