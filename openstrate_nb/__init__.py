@@ -7,11 +7,16 @@ helpers (trimesh, pythreejs) and the embedded server only when first used.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .api import *  # noqa: F403  (the client's own __all__)
 from .api import __all__ as _api_all
+
+# A library logs, the application decides what is shown: without this, Python's last-resort
+# handler would print the embedded server's warnings into notebook cells.
+logging.getLogger("openstrate_nb").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover
     from .export import export_html

@@ -110,8 +110,11 @@ def _server_config(args: argparse.Namespace):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
     from ..local import serve
 
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     config = _server_config(args)
     _print(f"openstrate-nb {__version__}: serving the OpenStrate API on http://{config.host}:{config.port} "
            f"(data in {config.data_dir}); Ctrl-C stops it")
