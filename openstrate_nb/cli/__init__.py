@@ -135,7 +135,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                            provenance={"source video": video.name, "server": server.base_url, "job": job.job_id})
         stats = job.extra.get("stats") or {}
         if stats:
-            _print("stats: " + ", ".join(f"{k}={v}" for k, v in stats.items() if not isinstance(v, dict)))
+            _print("stats: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                         for k, v in stats.items() if not isinstance(v, dict)))
         _print(f"mesh:  {glb}")
         _print(f"page:  {page.resolve().as_uri()}  (opens offline in any browser)")
         _print(f"view:  {job.view_url}" + ("" if args.serve else "  (while --serve keeps the server up)"))

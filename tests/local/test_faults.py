@@ -18,6 +18,17 @@ from _media import fake_mp4
 from openstrate_nb import APIConnectionError, OpenStrate
 
 
+def _running_worker(server, client, job_id):
+    """Wait until the job's worker runs the pipeline; its process, as a one-item list."""
+    deadline = time.monotonic() + 30
+    while client.status(job_id).stage != "thinking":
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+    workers = [p for p in psutil.Process(server.process.pid).children() if "_worker" in " ".join(p.cmdline())]
+    assert len(workers) == 1
+    return workers
+
+
 def test_killed_during_an_upload_the_client_says_so_and_nothing_half_written_remains(served, tmp_path):
     server = served("--workers", "0", "--max-upload-mb", "500")
     big = fake_mp4(tmp_path / "big.mp4", 120 * 1024 * 1024)
@@ -61,12 +72,7 @@ def test_killed_during_a_job_the_restarted_server_runs_it_again(served, video):
     server = served("--pipeline", "_pipelines:sleeping_pipeline")
     client = OpenStrate(server.base_url, poll_interval=0.05)
     upload = client.upload(video)
-    deadline = time.monotonic() + 30
-    while client.status(upload.job_id).stage != "thinking":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    workers = [p for p in psutil.Process(server.process.pid).children() if "_worker" in " ".join(p.cmdline())]
-    assert len(workers) == 1
+    workers = _running_worker(server, client, upload.job_id)
     server.kill()
     workers[0].wait(10)  # the worker dies with its server, not orphaned
     server.args = ("--pipeline", "_pipelines:quick_pipeline")
@@ -80,11 +86,7 @@ def test_the_worker_process_killed_mid_job_is_retried(served, video):
     server = served("--pipeline", "_pipelines:sleeping_pipeline", "--job-timeout", "0.5")
     client = OpenStrate(server.base_url, poll_interval=0.05)
     upload = client.upload(video)
-    deadline = time.monotonic() + 30
-    while client.status(upload.job_id).stage != "thinking":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    (worker,) = [p for p in psutil.Process(server.process.pid).children() if "_worker" in " ".join(p.cmdline())]
+    (worker,) = _running_worker(server, client, upload.job_id)
     worker.send_signal(signal.SIGKILL)
     deadline = time.monotonic() + 30
     while client.status(upload.job_id).extra["attempts"] < 2:
