@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Iterator
 
 from ._result import ProgressCallback
 
@@ -32,23 +32,15 @@ class Progress:
             self(stage, current, total)
 
     @contextmanager
-    def heartbeat(self, stage: str, total: int, poll: Callable[[], int] | None = None) -> Iterator[None]:
-        """While the body runs (typically one long C++ call), report ``stage`` at least twice a second.
-
-        ``poll`` may return the current count (e.g. rows written so far); otherwise the last
-        reported count is repeated.
-        """
+    def heartbeat(self, stage: str, total: int) -> Iterator[None]:
+        """While the body runs (typically one long C++ call), report ``stage`` at least twice a second,
+        repeating the last count reported for it."""
         stop = threading.Event()
 
         def beat() -> None:
             while not stop.wait(self._interval):
                 last = self._last
                 current, of = (last[1], last[2]) if last and last[0] == stage else (0, total)
-                if poll is not None:
-                    try:
-                        current, of = max(current if of == total else 0, min(int(poll()), total)), total
-                    except Exception:  # a poll failing (e.g. a locked database) must not end the job
-                        pass
                 self(stage, current, of)
 
         if not self._last or self._last[0] != stage:

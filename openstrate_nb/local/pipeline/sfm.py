@@ -7,7 +7,6 @@ of keyframes where exhaustive matching is quadratic.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,15 +27,6 @@ class SfmResult:
     colors: np.ndarray  # (m, 3) uint8
     point_views: list[np.ndarray]  # per registered keyframe: ids (rows of ``points``) it observes
     seconds: dict = field(default_factory=dict)  # features / matching / mapping
-
-
-def _count_rows(db: Path, table: str) -> int:
-    """Rows COLMAP has committed so far (read-only, never blocks the writer for long)."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
-    try:
-        return int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-    finally:
-        con.close()
 
 
 def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOptions, progress: Progress,
@@ -62,7 +52,10 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     extraction.sift.first_octave = octave if octave is not None else (-1 if long_side < 800 else 0)
     seconds = {}
     t = time.monotonic()
-    with progress.heartbeat("features", n, poll=lambda: _count_rows(db, "descriptors")):
+    # No polling of COLMAP's database for a finer count: a second SQLite library in this
+    # process reading the file COLMAP is writing breaks SQLite's locks (the worker died of
+    # SIGBUS on the WAL's shared memory). The heartbeat repeats the stage instead.
+    with progress.heartbeat("features", n):
         pycolmap.extract_features(db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
                                   reader_options=reader, extraction_options=extraction, device=pycolmap.Device.cpu)
 
@@ -75,7 +68,7 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     pairing.overlap = options.match_overlap
     pairing.quadratic_overlap = False
     pairing.loop_detection = False  # needs a vocabulary tree file; walkthroughs rarely loop
-    with progress.heartbeat("matching", n, poll=lambda: _count_rows(db, "two_view_geometries") // max(1, options.match_overlap)):
+    with progress.heartbeat("matching", n):
         pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
 
     seconds["matching"] = time.monotonic() - t

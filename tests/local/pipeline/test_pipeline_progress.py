@@ -25,20 +25,3 @@ def test_heartbeat_repeats_progress_during_a_silent_call():
     assert mapping[0] == ("mapping", 0, 10)
     assert all(c in {("mapping", 0, 10), ("mapping", 3, 10)} for c in mapping)
 
-
-def test_heartbeat_polls_a_counter():
-    calls = []
-    done = threading.Event()
-    counter = iter(range(1000))
-
-    def report(stage, current, total):
-        calls.append((stage, current, total))
-        if current >= 3:
-            done.set()
-
-    progress = Progress(report, interval=0.05)
-    with progress.heartbeat("features", 5, poll=lambda: next(counter)):
-        assert done.wait(timeout=30)
-    assert all(0 <= c[1] <= 5 for c in calls)
-    currents = [c[1] for c in calls]
-    assert currents == sorted(currents)
