@@ -50,6 +50,9 @@ def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: floa
     bar = ProgressBar("reconstruct")
 
     def show(job: Job) -> None:
+        if job.is_terminal:
+            bar.update(job.progress, str(job.status), force=True)
+            return
         frames = f"{job.current_frame}/{job.total_frames} frames" if job.total_frames else ""
         bar.update(job.progress, f"{job.stage or job.status}  {frames}")
 
