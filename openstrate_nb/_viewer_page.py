@@ -7,6 +7,7 @@ base64 (one file that opens from disk with no network).
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -18,6 +19,7 @@ __all__ = ["viewer_page", "viewer_script"]
 _PLACEHOLDER = re.compile(r"\{\{(TITLE|DETAILS|SCRIPT|MOUNT_OPTIONS_JSON)\}\}")
 
 
+@functools.cache
 def viewer_script() -> str:
     """The built viewer bundle; a clear error when the front end was never built."""
     try:
@@ -27,6 +29,11 @@ def viewer_script() -> str:
             "openstrate_nb's front end is not built; reinstall with `pip install -e .` (needs npm) "
             "or run `npm ci && npm run build` in js/."
         ) from None
+
+
+@functools.cache
+def _template() -> str:
+    return resources.files("openstrate_nb").joinpath("viewer_page.html").read_text("utf-8")
 
 
 def _script_json(value: Any) -> str:
@@ -52,5 +59,5 @@ def viewer_page(title: str, options: dict[str, Any], *, script_src: str | None =
     else:
         script = "<script>" + viewer_script().replace("</script", "<\\/script") + "</script>"
     values = {"TITLE": html.escape(title), "DETAILS": _details(details), "SCRIPT": script, "MOUNT_OPTIONS_JSON": _script_json(options)}
-    template = resources.files("openstrate_nb").joinpath("viewer_page.html").read_text("utf-8")
+    template = _template()
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import html
+import uuid
 from importlib import resources
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -63,15 +65,15 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
-def _asset(request: Request) -> tuple[str, str]:
-    """``{id}.{ext}`` from the path, validated before any path is built."""
+def _asset(request: Request) -> dict[str, Any]:
+    """The file record named ``{id}.{ext}`` by the path, validated before any path is built."""
     file_id, _, ext = request.path_params["name"].rpartition(".")
     if not valid_asset(file_id, ext.lower()):
         raise HTTPException(404, "no such file: ids are UUIDs with an extension such as .glb")
     record = _service(request).store.file(file_id, ext.lower())
     if record is None:
         raise HTTPException(404, "no such file on this server")
-    return file_id, ext.lower()
+    return record
 
 
 # -- public endpoints -----------------------------------------------------------------------
@@ -156,25 +158,24 @@ async def status(request: Request) -> Response:
 
 
 async def files(request: Request) -> Response:
-    file_id, ext = _asset(request)
-    service = _service(request)
-    record = service.store.file(file_id, ext)
-    return FileResponse(service.files.path(file_id, ext), media_type=CONTENT_TYPES[ext],
-                        filename=record["filename"] if record else None, content_disposition_type="inline")
+    record = _asset(request)
+    file_id, ext = record["id"], record["ext"]
+    return FileResponse(_service(request).files.path(file_id, ext), media_type=CONTENT_TYPES[ext],
+                        filename=record["filename"], content_disposition_type="inline")
 
 
 async def view(request: Request) -> Response:
-    file_id, ext = _asset(request)
+    record = _asset(request)
+    file_id, ext = record["id"], record["ext"]
     service = _service(request)
-    record = service.store.file(file_id, ext) or {}
     url = f"/api/files/{file_id}.{ext}"
     if service.config.token:
         url += "?" + urlencode({"token": request.query_params.get("token", "")})
     if ext in VIDEO_EXTS:
-        return HTMLResponse(_video_page(record.get("filename", "video"), url))
+        return HTMLResponse(_video_page(record["filename"], url))
     if ext not in MESH_EXTS:
         raise HTTPException(404, "only meshes (.glb .ply .stl) and videos have a viewer page")
-    options = {"url": url, "format": ext, "name": record.get("filename", f"{file_id}.{ext}")}
+    options = {"url": url, "format": ext, "name": record["filename"]}
     return HTMLResponse(viewer_page(options["name"], options, script_src="/static/viewer.js"))
 
 
@@ -187,7 +188,8 @@ def _video_page(name: str, url: str) -> str:
 
 
 async def preview(request: Request) -> Response:
-    file_id, ext = _asset(request)
+    record = _asset(request)
+    file_id, ext = record["id"], record["ext"]
     service = _service(request)
     if ext not in MESH_EXTS + VIDEO_EXTS:
         raise HTTPException(404, "only meshes and videos have a preview image")
@@ -197,15 +199,19 @@ async def preview(request: Request) -> Response:
             png = await anyio.to_thread.run_sync(render_preview, service.files.path(file_id, ext), ext)
         except Exception:
             return _error(422, "this file could not be rendered as a preview image.")
-        partial = cached.with_suffix(".part")
+        partial = cached.with_name(f"{cached.name}.{uuid.uuid4().hex[:8]}.part")  # one per concurrent render
         partial.write_bytes(png)
         partial.replace(cached)
     return FileResponse(cached, media_type="image/png")
 
 
+@functools.cache
+def _openapi_text() -> str:
+    return resources.files("openstrate_nb.local").joinpath("openapi.yaml").read_text("utf-8")
+
+
 async def openapi(request: Request) -> Response:
-    text = resources.files("openstrate_nb.local").joinpath("openapi.yaml").read_text("utf-8")
-    return Response(text, media_type="application/yaml")
+    return Response(_openapi_text(), media_type="application/yaml")
 
 
 async def index(request: Request) -> Response:
