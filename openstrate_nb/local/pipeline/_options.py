@@ -1,4 +1,8 @@
-"""Tunable settings of the reconstruction pipeline (defaults suit a phone walkthrough on 2 cores)."""
+"""Tunable settings of the reconstruction pipeline.
+
+The defaults were chosen on real camera footage (benchmarks/bench_realworld.py) and must
+also fit a phone walkthrough on 2 cores.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +15,35 @@ class PipelineOptions:
     #: Frames are downscaled so their long side is at most this many pixels.
     max_long_side: int = 960
     #: At most this many keyframes go into structure from motion (its cost grows faster than linearly).
-    max_keyframes: int = 80
+    max_keyframes: int = 100
     #: Fewer keyframes than this and the motion step is narrowed (short or slow videos).
-    min_keyframes: int = 24
-    #: A new keyframe once tracked corners moved this share of the frame's long side.
-    keyframe_step: float = 0.03
+    min_keyframes: int = 20
+    #: A new keyframe once tracked corners moved this share of the frame's long side...
+    keyframe_step: float = 0.05
+    #: ...or before fewer than this share of the last keyframe's corners can still be tracked.
+    min_overlap: float = 0.7
     #: Frames sharper than this share of their neighbours' median can be keyframes.
     min_relative_sharpness: float = 0.6
     #: SIFT features per keyframe.
-    max_features: int = 2500
+    max_features: int = 4096
     #: SIFT's first octave: -1 upsamples images twice (more small features, ~3x the cost);
-    #: None picks -1 for keyframes under 800 px and 0 above.
+    #: None picks -1 below 700 px and 0 above.
     sift_first_octave: int | None = None
+    #: Match every pair of keyframes up to this many; sequential matching (plus look-alike
+    #: pairs, which close loops) above.
+    exhaustive_matching_up_to: int = 25
     #: Sequential matching pairs each keyframe with this many following ones.
-    match_overlap: int = 8
-    #: Stereo runs on keyframes downscaled to this long side (SGBM cost grows with pixels x
-    #: disparities; multi-view fusion recovers the precision lost, see benchmarks/README.md).
-    stereo_long_side: int = 576
-    #: TSDF voxel edge as a share of the reconstructed scene's bounding-box diagonal.
-    voxel_rel: float = 0.0018
+    match_overlap: int = 10
+    #: Dense depth runs on keyframes downscaled to this long side.
+    dense_long_side: int = 640
+    #: Neighbour views each depth map is matched against.
+    dense_neighbours: int = 4
+    #: A depth must score at least this NCC (mean over its two best neighbours).
+    min_ncc: float = 0.5
+    #: Depth maps are computed for at most this many keyframes (evenly spread).
+    max_depth_views: int = 60
+    #: TSDF voxel edge in pixel footprints at the median scene depth.
+    voxel_pixels: float = 3.0
     #: Mesh pieces with fewer faces than this share of the largest piece are dropped.
     min_piece_share: float = 0.02
     #: Threads for OpenCV and COLMAP (default: all cores).

@@ -1,4 +1,5 @@
-"""Progress forwarding with a heartbeat, so long native calls still report about twice a second."""
+"""Progress forwarding with a heartbeat, so long native calls still report about twice a
+second, and a timer per stage."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Progress:
         self._lock = threading.Lock()
         self._last: tuple[str, int, int] | None = None
         self._last_time = 0.0
+        self.seconds: dict[str, float] = {}  # wall time per stage, in the order they ran
 
     def __call__(self, stage: str, current: int, total: int) -> None:
         with self._lock:
@@ -52,3 +54,13 @@ class Progress:
         finally:
             stop.set()
             thread.join()
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[None]:
+        """Run one stage: report it (with a heartbeat while the body is silent) and time it."""
+        start = time.monotonic()
+        try:
+            with self.heartbeat(name, total):
+                yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - start

@@ -1,8 +1,17 @@
-"""The pipeline end to end: decode, keyframes, SfM, stereo depth, TSDF fusion, meshing, export."""
+"""The pipeline end to end, one function per stage (the shape of COLMAP's
+``custom_incremental_pipeline.py``): scan the video, choose keyframes, structure from
+motion, multi-view depth, fusion, meshing, export.
+
+Each stage takes and returns plain typed values, reports progress under its own name and is
+timed by ``Progress.stage``. A stage that cannot go on raises :class:`ReconstructionError`
+with a sentence whose numbers are the ones that decided, and a ``code`` for programs.
+"""
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +21,41 @@ from ._options import PipelineOptions
 from ._progress import Progress
 from ._result import Artifacts, ProgressCallback, ReconstructionError
 
-MIN_DURATION_S = 1.0
-MIN_FRAMES = 10
-DARK_LEVEL = 25.0  # mean grey level below which a frame is too dark to match
-FLAT_SHARPNESS = 2.0  # variance of the Laplacian of a featureless or hopelessly blurred frame
-MAX_CANDIDATES = 2400  # keyframe candidates kept from pass one (~60 KB of thumbnail each)
+MIN_VIEWS = 5  # fewer distinct views cannot make a useful model
+DARK_LEVEL = 40.0  # a frame whose brightest tenth stays below this grey level (of 255) is too dark to match
+MIN_PATH_MOTION = 0.05  # keyframes must move the view this share of the frame in all, or there is no parallax
+FLAT_DETAIL = 10.0  # thumbnail sharpness of a featureless or out-of-focus frame (see keyframes.frame_measures)
+MAX_CANDIDATES = 2400  # frames kept from pass one (~60 KB of thumbnail each)
+MIN_PLACED_SHARE = 0.5  # below this share of keyframes placed, the model is not the video
+
+
+@dataclass
+class Footage:
+    """What scanning the video learned."""
+
+    info: decode.VideoInfo
+    stats: keyframes.FrameStats
+    detailed: np.ndarray  # frames bright and sharp enough to match
+    usable: np.ndarray  # detailed, and among the sharpest of their neighbours (no motion blur)
+    frames: int  # frames decoded
+    duration_s: float
+
+
+@dataclass
+class Keyframes:
+    """Keyframes on disk and in memory, in video order."""
+
+    image_dir: Path
+    names: list[str]
+    rgb: dict[str, np.ndarray]
+    frame_index: dict[str, int]
+    time_s: dict[str, float]
+    selection: keyframes.Selection
+
+    @property
+    def size(self) -> tuple[int, int]:
+        h, w = next(iter(self.rgb.values())).shape[:2]
+        return w, h
 
 
 def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
@@ -28,196 +67,253 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     video_path, work_dir = Path(video_path), Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     progress = Progress(report)
-    seconds: dict[str, float] = {}
     t_all = time.monotonic()
 
-    # -- decoding: one pass keeps per-frame measures and small thumbnails, not the frames.
-    t = time.monotonic()
+    footage = scan_video(video_path, opts, progress)
+    keys = choose_keyframes(video_path, footage, work_dir / "keyframes", opts, progress)
+    sparse = structure_from_motion(keys, work_dir / "sfm", opts, progress)
+    views, dense_stats = dense_depth(keys, sparse, opts, progress)
+    mesh = fuse_and_mesh(views, opts, progress)
+    files = export_result(work_dir, keys, sparse, mesh, progress)
+
+    seconds = dict(progress.seconds)
+    seconds.update({f"sfm_{k}": v for k, v in sparse.seconds.items()})
+    seconds["total"] = time.monotonic() - t_all
+    w, h = keys.size
+    stats = {
+        "frames": footage.frames, "duration_s": round(footage.duration_s, 3), "width": int(w), "height": int(h),
+        "rotation": footage.info.rotation, "photo_set": keys.selection.photo_set,
+        "keyframes": len(keys.names), "keyframe_step": round(keys.selection.step, 4),
+        "keyframe_overlap_min": round(min(keys.selection.overlap), 3) if keys.selection.overlap else None,
+        "registered": len(sparse.names), "points": int(len(sparse.points)), "sfm_attempts": sparse.attempts,
+        **dense_stats, "voxel_size": mesh.voxel, "vertices": int(len(mesh.verts)), "faces": int(len(mesh.faces)),
+        "largest_piece_share": round(mesh.largest_share, 4),
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+    }
+    return Artifacts(glb=files["glb"], points=files["points"], cameras=files["cameras"], stats=stats)
+
+
+# -- stages ------------------------------------------------------------------------------
+
+def scan_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> Footage:
+    """Decode once, keeping per-frame measures and small thumbnails (not the frames)."""
     info = decode.probe(video_path)
     total = max(info.frame_count, 1)
-    idx, times, thumbs, sharp, bright = [], [], [], [], []
-    # Long videos: look at a bounded number of candidate frames (memory for thumbnails, time).
+    idx, times, thumbs, sharp, bright, detail = [], [], [], [], [], []
+    # Long videos: look at a bounded number of frames (memory for thumbnails, time).
     stride = max(1, int(np.ceil(info.frame_count / MAX_CANDIDATES)))
-    progress("decoding", 0, total)
-    for i, ts, rgb in decode.frames(video_path, opts.max_long_side, stride=stride):
-        th, s, b = keyframes.frame_measures(rgb)
-        idx.append(i)
-        times.append(ts)
-        thumbs.append(th)
-        sharp.append(s)
-        bright.append(b)
-        total = max(total, i + 1)
-        progress.throttled("decoding", i + 1, total)
-    progress("decoding", len(idx), len(idx))
-    seconds["decoding"] = time.monotonic() - t
+    with progress.stage("decoding", total):
+        for i, ts, rgb in decode.frames(video_path, opts.max_long_side, stride=stride):
+            th, s, b, d = keyframes.frame_measures(rgb)
+            idx.append(i)
+            times.append(ts)
+            thumbs.append(th)
+            sharp.append(s)
+            bright.append(b)
+            detail.append(d)
+            total = max(total, i + 1)
+            progress.throttled("decoding", i + 1, total)
+        progress("decoding", len(idx), len(idx))
+    n = len(idx)
     duration = times[-1] if times else 0.0
-    if len(idx) < MIN_FRAMES or duration < MIN_DURATION_S:
+    if n < MIN_VIEWS:
         raise ReconstructionError(
-            f"The video is too short ({duration:.1f} s): film at least 3 seconds while moving around the subject."
-        )
-    stats = keyframes.FrameStats(idx, times, thumbs, np.asarray(sharp), np.asarray(bright))
-    bright_ok = stats.brightness >= DARK_LEVEL
-    if bright_ok.mean() < 0.3:
-        raise ReconstructionError("The video is too dark: film in better light or turn on more lamps.")
-    detail_ok = stats.sharpness >= FLAT_SHARPNESS
-    if (bright_ok & detail_ok).mean() < 0.3:
-        raise ReconstructionError("The video is too blurred or featureless: hold the camera steadier, move slower and film textured surfaces.")
+            f"The video has only {n} frame{'s' if n != 1 else ''}: a reconstruction needs at least {MIN_VIEWS} views "
+            "from different positions, so film for a few seconds while walking around the subject.", "too_short")
+    stats = keyframes.FrameStats(idx, times, thumbs, np.asarray(sharp), np.asarray(bright), np.asarray(detail))
+    lit = stats.brightness >= DARK_LEVEL
+    if lit.sum() < MIN_VIEWS:
+        raise ReconstructionError(
+            f"The video is too dark: only {int(lit.sum())} of {n} frames have enough light to see detail; "
+            "film in better light or turn on more lamps.", "too_dark")
+    detailed = lit & (stats.detail >= FLAT_DETAIL)
+    if detailed.sum() < MIN_VIEWS:
+        raise ReconstructionError(
+            f"The video is too blurred or featureless: only {int(detailed.sum())} of {n} lit frames show sharp detail; "
+            "hold the camera steadier, move slower and film textured surfaces.", "too_blurred")
+    usable = detailed & (keyframes.relative_sharpness(stats.sharpness) >= opts.min_relative_sharpness)
+    return Footage(info, stats, detailed, usable, n, duration)
 
-    # -- keyframes by motion
-    t = time.monotonic()
-    usable = bright_ok & detail_ok & (keyframes.relative_sharpness(stats.sharpness) >= opts.min_relative_sharpness)
-    motion = keyframes.motion_profile(thumbs[:: max(1, len(thumbs) // 60)])
-    if motion.sum() < 0.05:
-        raise ReconstructionError("The camera does not move: walk or pan slowly around the subject.")
-    keys, step = keyframes.choose(stats, usable, opts.keyframe_step, opts.max_keyframes, opts.min_keyframes,
-                                  report=lambda c, n: progress.throttled("keyframes", c, n))
-    if len(keys) < 3:
-        raise ReconstructionError("The camera does not move: walk or pan slowly around the subject.")
-    frame_of_key = [idx[k] for k in keys]
-    image_dir = work_dir / "keyframes"
-    image_dir.mkdir(exist_ok=True)
-    for old in image_dir.glob("*.png"):
-        old.unlink()
-    names, key_rgb, key_time = [], {}, {}
-    wanted = set(frame_of_key)
-    with progress.heartbeat("keyframes", len(wanted)):  # long gaps between keyframes decode silently
-        for i, ts, rgb in decode.frames(video_path, opts.max_long_side, wanted):
+
+def choose_keyframes(video_path: Path, footage: Footage, image_dir: Path, opts: PipelineOptions,
+                     progress: Progress) -> Keyframes:
+    """Keyframes by tracked overlap and motion, decoded again at working size and written for SfM."""
+    import cv2
+
+    stats = footage.stats
+    with progress.stage("keyframes", len(stats.index)):
+        sel = keyframes.choose(stats, footage.usable, opts.keyframe_step, opts.min_overlap, opts.max_keyframes,
+                               opts.min_keyframes, footage.detailed,
+                               report=lambda c, n: progress.throttled("keyframes", c, n))
+        if sel.path_motion < MIN_PATH_MOTION:
+            raise ReconstructionError(
+                f"The camera hardly moves: over {footage.duration_s:.1f} s the view shifts by "
+                f"{100 * sel.path_motion:.1f}% of the frame in all; walk slowly around the subject while filming.",
+                "no_motion")
+        if len(sel.positions) < MIN_VIEWS:
+            # Some motion but few keyframes: let SfM judge evenly spread frames rather than give up here.
+            good = np.nonzero(footage.usable)[0]
+            pick = np.unique(np.round(np.linspace(0, len(good) - 1, min(len(good), opts.min_keyframes))).astype(int))
+            sel = keyframes.Selection([int(good[k]) for k in pick], sel.step, [], sel.photo_set, sel.path_motion)
+        frame_of = {stats.index[p]: p for p in sel.positions}
+        image_dir.mkdir(parents=True, exist_ok=True)
+        for old in image_dir.glob("*.png"):
+            old.unlink()
+        names, rgb_of, index_of, time_of = [], {}, {}, {}
+        for i, ts, rgb in decode.frames(video_path, opts.max_long_side, set(frame_of)):
             name = f"frame_{i:06d}.png"
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
             names.append(name)
-            key_rgb[name] = rgb
-            key_time[name] = ts
-            progress.throttled("keyframes", len(names), len(wanted))
-    del thumbs, stats
-    seconds["keyframes"] = time.monotonic() - t
-    height, width = next(iter(key_rgb.values())).shape[:2]
+            rgb_of[name], index_of[name], time_of[name] = rgb, i, ts
+            progress.throttled("keyframes", len(names), len(frame_of))
+    return Keyframes(image_dir, names, rgb_of, index_of, time_of, sel)
 
-    # -- structure from motion
+
+def structure_from_motion(keys: Keyframes, work_dir: Path, opts: PipelineOptions, progress: Progress):
     from . import sfm
 
+    w, h = keys.size
     t = time.monotonic()
-    result = sfm.run(image_dir, names, work_dir / "sfm", opts, progress, long_side=max(width, height))
-    seconds["sfm"] = time.monotonic() - t
-    if result is not None:
-        seconds.update({f"sfm_{k}": v for k, v in result.seconds.items()})
-    n_reg = 0 if result is None else len(result.names)
-    if result is None or n_reg < max(5, int(np.ceil(0.5 * len(names)))):
+    result = sfm.run(keys.image_dir, keys.names, work_dir, opts, progress, long_side=max(w, h))
+    progress.seconds["sfm"] = time.monotonic() - t
+    n, placed = len(keys.names), 0 if result is None else len(result.names)
+    if result is None or placed < max(MIN_VIEWS, int(np.ceil(MIN_PLACED_SHARE * n))):
         raise ReconstructionError(
-            f"Only {n_reg} of {len(names)} keyframes could be placed: film slower, with more overlap between views."
-        )
+            f"Only {placed} of {n} keyframes could be placed: film slower and closer, with more overlap between "
+            "views and textured surfaces in view.", "not_enough_views")
+    return result
 
-    # -- dense depth from stereo pairs
-    from . import depth as depth_mod
 
-    t = time.monotonic()
-    poses = result.world_from_camera
-    views = []
-    scale = min(1.0, opts.stereo_long_side / max(width, height))
-    K_s = result.K.copy()
-    K_s[:2] *= scale
-    ranges = [depth_mod.median_scene_depth(poses[a], result.points, result.point_views[a]) for a in range(n_reg)]
-    pairs = depth_mod.stereo_pairs(poses, ranges)
-    for k, (left, right, z5, z95) in enumerate(pairs):
-        progress("depth", k, len(pairs))
-        il, ir = key_rgb[result.names[left]], key_rgb[result.names[right]]
-        if scale != 1.0:
-            size = (round(il.shape[1] * scale), round(il.shape[0] * scale))
-            il, ir = cv2.resize(il, size, interpolation=cv2.INTER_AREA), cv2.resize(ir, size, interpolation=cv2.INTER_AREA)
-        for view in depth_mod.pair_depth(il, ir, K_s, result.dist, poses[left], poses[right], (z5 * 0.6, z95 * 1.6),
-                                         key_l=left, key_r=right):
-            if (view.depth > 0).mean() > 0.02:
-                views.append(view)
-    views.sort(key=lambda v: v.key)
-    with progress.heartbeat("depth", len(pairs)):
-        progress("depth", len(pairs), len(pairs))
-        depth_mod.consistency_filter(views)
-    seconds["depth"] = time.monotonic() - t
-    if len(views) < 2:
-        raise ReconstructionError("No dense depth could be measured: film textured surfaces while moving sideways around them.")
+def dense_depth(keys: Keyframes, sparse, opts: PipelineOptions, progress: Progress):
+    """A depth map for (at most ``max_depth_views``) registered keyframes, matched against
+    their best neighbours, then cross-checked between views."""
+    from . import depth
 
-    # -- fusion
+    poses = sparse.world_from_camera
+    n = len(poses)
+    refs = np.unique(np.round(np.linspace(0, n - 1, min(n, opts.max_depth_views))).astype(int)).tolist()
+    with progress.stage("depth", len(refs)):
+        images = [depth.prepare_view(keys.rgb[name], sparse.K, sparse.dist, poses[i], opts.dense_long_side)
+                  for i, name in enumerate(sparse.names)]
+        centres = poses[:, :3, 3]
+
+        def depth_of(ref: int):
+            near_far = depth.depth_range(images[ref], sparse.points, sparse.point_views[ref])
+            nbrs = depth.neighbour_views(ref, centres, sparse.points, sparse.point_views, opts.dense_neighbours)
+            if near_far is None or not nbrs:
+                return None
+            srcs = [images[j] for j in nbrs]
+            planes = depth.sweep_count(images[ref], srcs, *near_far)
+            z, score = depth.plane_sweep(images[ref], srcs, *near_far, planes)
+            z[score < opts.min_ncc] = 0
+            im = images[ref]
+            return depth.DepthView(z, score, im.rgb, im.K, im.world_from_camera, ref, tuple(nbrs))
+
+        # OpenCV and NumPy release the GIL, so threads share the cores without copying images.
+        views = []
+        with ThreadPoolExecutor(max_workers=opts.threads()) as pool:
+            for k, view in enumerate(pool.map(depth_of, refs)):
+                progress("depth", k + 1, len(refs))
+                if view is not None:
+                    views.append(view)
+        neighbours = {v.key: list(v.sources) for v in views}
+        # Confirm against every view that matched with this one, either way round.
+        for v in views:
+            for j in v.sources:
+                neighbours.setdefault(j, [])
+                if v.key not in neighbours[j]:
+                    neighbours[j].append(v.key)
+        measured = sum(int((v.depth > 0).sum()) for v in views)
+        depth.consistency_filter(views, neighbours)
+        kept = [v for v in views if (v.depth > 0).mean() > 0.01]
+    confirmed = sum(int((v.depth > 0).sum()) for v in kept)
+    if len(kept) < 2:
+        raise ReconstructionError(
+            f"No dense depth could be measured: {len(kept)} of {len(refs)} views kept confirmed depth; film textured "
+            "surfaces while moving around them rather than turning on the spot.", "no_depth")
+    stats = {"depth_maps": len(kept), "depth_measured": measured, "depth_confirmed": confirmed,
+             "dense_long_side": opts.dense_long_side}
+    return kept, stats
+
+
+@dataclass
+class Mesh:
+    verts: np.ndarray
+    faces: np.ndarray
+    colors: np.ndarray
+    voxel: float
+    largest_share: float
+
+
+def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
+    from . import export
     from .fusion import BlockTSDF
 
-    t = time.monotonic()
-    lo, hi = _scene_bounds(views)
-    diag = float(np.linalg.norm(hi - lo))
-    voxel = opts.voxel_rel * diag
-    # Keep the grid bounded whatever the scene: coarser voxels for huge extents.
-    voxel = max(voxel, diag / 1500.0)
-    tsdf = BlockTSDF(lo, hi, voxel, trunc_voxels=4.0)
-    for k, view in enumerate(views):
-        progress("fusion", k, len(views))
-        tsdf.integrate(view)
-    progress("fusion", len(views), len(views))
-    seconds["fusion"] = time.monotonic() - t
-
-    # -- meshing
-    from . import export
-
-    t = time.monotonic()
-    progress("meshing", 0, 1)
-    with progress.heartbeat("meshing", 1):
-        # Every depth kept was already confirmed by another stereo pair, so one view suffices.
+    with progress.stage("fusion", len(views)):
+        lo, hi = _scene_bounds(views)
+        diag = float(np.linalg.norm(hi - lo))
+        # A voxel of a couple of pixel footprints at the typical depth: finer is noise, coarser
+        # loses detail. The grid stays bounded whatever the scene.
+        footprint = float(np.median([np.median(v.depth[v.depth > 0]) / v.K[0, 0] for v in views]))
+        voxel = max(opts.voxel_pixels * footprint, diag / 1500.0)
+        tsdf = BlockTSDF(lo, hi, voxel, trunc_voxels=4.0, threads=opts.threads())
+        for k, view in enumerate(views):
+            progress("fusion", k, len(views))
+            tsdf.integrate(view)
+        progress("fusion", len(views), len(views))
+    with progress.stage("meshing", 1):
+        # Every depth kept was already confirmed by another view, so one view suffices.
         verts, faces, colors = tsdf.extract_mesh(min_views=1)
         del tsdf
+        largest = export.largest_piece_share(faces)
         verts, faces, colors = export.remove_small_pieces(verts, faces, colors, opts.min_piece_share)
+        progress("meshing", 1, 1)
     if len(faces) == 0:
-        raise ReconstructionError("No surface could be built: film textured surfaces slowly, from several sides.")
-    progress("meshing", 1, 1)
-    seconds["meshing"] = time.monotonic() - t
+        raise ReconstructionError("No surface could be built from the depth maps: film textured surfaces slowly, "
+                                  "from several sides.", "no_surface")
+    return Mesh(verts, faces, colors, voxel, largest)
 
-    # -- export
-    t = time.monotonic()
-    progress("export", 0, 3)
-    T = export.upright_transform(poses, result.points)
-    verts = export.apply(T, verts)
-    glb = work_dir / "mesh.glb"
-    export.write_glb(glb, verts, faces, colors)
-    progress("export", 1, 3)
-    points_path = work_dir / "points.ply"
-    export.write_ply_points(points_path, export.apply(T, result.points), result.colors)
-    progress("export", 2, 3)
-    K = result.K
-    frames = []
-    for name, pose in zip(result.names, poses):
-        m = T @ pose
-        frames.append({
-            "frame_index": int(name[6:12]), "time_s": round(float(key_time[name]), 6),
-            "width": int(width), "height": int(height),
-            "fx": float(K[0, 0]), "fy": float(K[1, 1]), "cx": float(K[0, 2]), "cy": float(K[1, 2]),
-            "world_from_camera": [[float(x) for x in row] for row in m],
-        })
-    cameras_path = work_dir / "cameras.json"
-    export.write_cameras(cameras_path, frames)
-    progress("export", 3, 3)
-    seconds["export"] = time.monotonic() - t
-    seconds["total"] = time.monotonic() - t_all
 
-    stats_out = {
-        "frames": total, "duration_s": round(duration, 3), "width": int(width), "height": int(height),
-        "rotation": info.rotation, "keyframes": len(names), "keyframe_step": round(step, 4),
-        "registered": n_reg, "points": int(len(result.points)), "depth_maps": len(views),
-        "stereo_scale": round(scale, 4), "voxel_size": voxel, "vertices": int(len(verts)), "faces": int(len(faces)),
-        "seconds": {k: round(v, 3) for k, v in seconds.items()},
-    }
-    return Artifacts(glb=glb, points=points_path, cameras=cameras_path, stats=stats_out)
+def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress) -> dict[str, Path]:
+    from . import export
+
+    with progress.stage("export", 3):
+        poses = sparse.world_from_camera
+        T = export.upright_transform(poses, sparse.points)
+        glb = work_dir / "mesh.glb"
+        export.write_glb(glb, export.apply(T, mesh.verts), mesh.faces, mesh.colors)
+        progress("export", 1, 3)
+        points_path = work_dir / "points.ply"
+        export.write_ply_points(points_path, export.apply(T, sparse.points), sparse.colors)
+        progress("export", 2, 3)
+        w, h = keys.size
+        K = sparse.K
+        frames = []
+        for name, pose in zip(sparse.names, poses):
+            m = T @ pose
+            frames.append({
+                "frame_index": keys.frame_index[name], "time_s": round(float(keys.time_s[name]), 6),
+                "width": int(w), "height": int(h),
+                "fx": float(K[0, 0]), "fy": float(K[1, 1]), "cx": float(K[0, 2]), "cy": float(K[1, 2]),
+                "world_from_camera": [[float(x) for x in row] for row in m],
+            })
+        cameras_path = work_dir / "cameras.json"
+        export.write_cameras(cameras_path, frames)
+        progress("export", 3, 3)
+    return {"glb": glb, "points": points_path, "cameras": cameras_path}
 
 
 def _scene_bounds(views) -> tuple[np.ndarray, np.ndarray]:
     """Robust box around the depth points (ignores the farthest and stray 0.2%)."""
+    from .depth import world_points
+
     samples = []
     rng = np.random.default_rng(0)
     for v in views:
-        ys, xs = np.nonzero(v.depth > 0)
-        if ys.size == 0:
-            continue
-        pick = rng.choice(ys.size, min(ys.size, 4000), replace=False)
-        ys, xs = ys[pick], xs[pick]
-        z = v.depth[ys, xs]
-        cam = np.stack([(xs - v.K[0, 2]) / v.K[0, 0] * z, (ys - v.K[1, 2]) / v.K[1, 1] * z, z], 1)
-        samples.append(cam @ v.world_from_camera[:3, :3].T + v.world_from_camera[:3, 3])
+        _, _, pts = world_points(v)
+        if len(pts):
+            samples.append(pts[rng.choice(len(pts), min(len(pts), 4000), replace=False)])
     pts = np.concatenate(samples)
     lo, hi = np.percentile(pts, 0.1, 0), np.percentile(pts, 99.9, 0)
     pad = 0.1 * (hi - lo)
     return lo - pad, hi + pad
-

@@ -17,7 +17,16 @@ ProgressCallback = Callable[[str, int, int], None]
 
 
 class ReconstructionError(Exception):
-    """The video cannot be reconstructed; the message tells the user what to do."""
+    """The video cannot be reconstructed; the message tells the user what to do.
+
+    ``code`` names the reason for programs (the job document carries it beside ``error``):
+    ``not_a_video``, ``no_video_stream``, ``damaged``, ``too_short``, ``too_dark``,
+    ``too_blurred``, ``no_motion``, ``not_enough_views``, ``no_depth``, ``no_surface``.
+    """
+
+    def __init__(self, message: str, code: str = "failed"):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass

@@ -14,6 +14,8 @@ import numpy as np
 
 from ._result import ReconstructionError
 
+_DAMAGED = "The video could not be decoded: the file may be damaged or truncated, re-export or re-upload it."
+
 
 @dataclass
 class VideoInfo:
@@ -31,12 +33,14 @@ def _open(path: Path):
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:  # not a media file at all
-        raise ReconstructionError("This file could not be read as a video: upload an MP4, MOV, MKV or WebM file.") from exc
+        raise ReconstructionError("This file could not be read as a video: upload an MP4, MOV, MKV or WebM file.",
+                                  "not_a_video") from exc
 
 
 def _video_stream(container):
     if not container.streams.video:
-        raise ReconstructionError("This file has no video stream: upload a video, not an audio file or an image.")
+        raise ReconstructionError("This file has no video stream: upload a video, not an audio file or an image.",
+                                  "no_video_stream")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"  # frame + slice threads: decoding is a large share of the early stages
     return stream
@@ -80,9 +84,9 @@ def probe(path: Path) -> VideoInfo:
                 w, h = frame.width, frame.height
                 break
         except av.error.FFmpegError as exc:
-            raise ReconstructionError("The video could not be decoded: the file may be damaged or truncated, re-export or re-upload it.") from exc
+            raise ReconstructionError(_DAMAGED, "damaged") from exc
         if w == 0 or h == 0:
-            raise ReconstructionError("The video could not be decoded: the file may be damaged or truncated, re-export or re-upload it.")
+            raise ReconstructionError(_DAMAGED, "damaged")
     if rotation % 180:
         w, h = h, w
     return VideoInfo(w, h, count, duration, fps, rotation)
@@ -130,8 +134,8 @@ def frames(path: Path, max_long_side: int, wanted: set[int] | None = None,
         except av.error.FFmpegError as exc:
             if index <= 0:
                 raise ReconstructionError(
-                    "The video could not be decoded: the file may be damaged or truncated, re-export or re-upload it."
+                    _DAMAGED, "damaged"
                 ) from exc
             # Truncated upload: keep the frames that decoded.
     if index < 0:
-        raise ReconstructionError("The video could not be decoded: the file may be damaged or truncated, re-export or re-upload it.")
+        raise ReconstructionError(_DAMAGED, "damaged")

@@ -1,11 +1,18 @@
-"""Dense depth from rectified neighbouring keyframes with OpenCV's semi-global matching.
+"""Dense depth from several neighbouring views: plane sweep with windowed NCC, then a
+multi-view geometric check.
 
-(COLMAP's PatchMatch stereo needs CUDA, so it is not an option on a CPU-only machine.)
-For each keyframe we pick a partner whose baseline is long enough for precise depth yet
-short enough that the two views still look alike, rectify the pair so matches lie on the
-same row, run StereoSGBM in both directions and keep only disparities on which the left
-and right passes agree. The depth map lives in the rectified left camera, which is just
-the left camera turned slightly, so fusion treats it as an ordinary pinhole view.
+Why not two-view rectified stereo: real footage rarely moves sideways between two chosen
+frames. An orbit turns around the subject, a walk moves forward, photo sets have wide and
+uneven baselines; rectifying such pairs distorts the images or is impossible. A plane sweep
+needs no rectification: for each depth hypothesis the neighbours are warped into the
+reference view through the homography of a fronto-parallel plane, and normalised cross
+correlation (NCC: insensitive to exposure changes between frames) scores how well they agree.
+Each pixel keeps the best-scoring depth over the best ``k`` of its neighbours, so a surface
+hidden in one neighbour is still found in another. (COLMAP's PatchMatch stereo does the same
+with slanted planes, but only on CUDA.) What survives a score threshold is then checked
+against the other views' depth maps: wrong matches rarely agree across views, surfaces do.
+
+Cameras here are pinhole with the pixel-centre convention (OpenCV's), images undistorted.
 """
 
 from __future__ import annotations
@@ -15,198 +22,317 @@ from dataclasses import dataclass
 import numpy as np
 
 
-#: SGBM's margin (percent) by which the best match must beat the second best.
-UNIQUENESS = 8
-#: Largest disagreement (pixels) between left-to-right and right-to-left disparities.
-LR_TOLERANCE = 1.0
-#: Erode valid regions by one pixel (their borders are the least reliable); the multi-view
-#: check already removes most bad borders and erosion costs coverage, so it is off.
-ERODE = False
-
-
 @dataclass
 class DepthView:
     depth: np.ndarray  # (h, w) float32 z-depth, 0 where unknown
-    rgb: np.ndarray  # (h, w, 3) uint8, the rectified left image
-    K: np.ndarray  # 3x3 intrinsics of the rectified left camera (pixel-centre convention)
-    world_from_camera: np.ndarray  # 4x4 of the rectified left camera
-    key: int  # which keyframe (position in the registered list) the view belongs to
-    partner: int  # the other keyframe of its stereo pair
+    score: np.ndarray  # (h, w) float32 NCC of the chosen depth (-1..1)
+    rgb: np.ndarray  # (h, w, 3) uint8 undistorted image
+    K: np.ndarray  # 3x3 pinhole intrinsics, pixel-centre convention
+    world_from_camera: np.ndarray  # 4x4
+    key: int  # which registered keyframe the view belongs to
+    sources: tuple[int, ...] = ()  # the keyframes it was matched against
 
 
-def median_scene_depth(world_from_camera: np.ndarray, points: np.ndarray, seen: np.ndarray) -> tuple[float, float, float]:
-    """5th, 50th and 95th percentile depth of the sparse points a keyframe observes."""
-    if seen.size < 10:
-        seen = np.arange(len(points))
-    cam = (points[seen] - world_from_camera[:3, 3]) @ world_from_camera[:3, :3]
+@dataclass
+class SweepImage:
+    """One undistorted view prepared for matching."""
+
+    grey: np.ndarray  # (h, w) float32 0..1
+    rgb: np.ndarray  # (h, w, 3) uint8
+    K: np.ndarray  # pixel-centre pinhole
+    world_from_camera: np.ndarray
+
+
+def prepare_view(rgb: np.ndarray, K_colmap: np.ndarray, dist: np.ndarray, world_from_camera: np.ndarray,
+                 long_side: int) -> SweepImage:
+    """Downscale to ``long_side`` and undistort; ``K_colmap`` uses COLMAP's pixel-corner convention."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    s = min(1.0, long_side / max(h, w))
+    size = (max(8, round(w * s)), max(8, round(h * s)))
+    if size != (w, h):
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    K = K_colmap.astype(np.float64).copy()
+    K[0, 0] *= size[0] / w
+    K[0, 2] *= size[0] / w
+    K[1, 1] *= size[1] / h
+    K[1, 2] *= size[1] / h
+    K[0, 2] -= 0.5  # pixel-corner (COLMAP) to pixel-centre (OpenCV) origin
+    K[1, 2] -= 0.5
+    d5 = np.zeros(5)
+    d5[: min(5, len(dist))] = dist[:5]
+    if np.any(d5 != 0):
+        rgb = cv2.undistort(rgb, K, d5)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    return SweepImage(grey, rgb, K, np.asarray(world_from_camera, np.float64))
+
+
+def neighbour_views(ref: int, centres: np.ndarray, points: np.ndarray, point_views: list[np.ndarray],
+                    count: int = 4, ideal_angle: float = 8.0) -> list[int]:
+    """The ``count`` views that best complement ``ref`` for matching.
+
+    Scored like MVSNet's view selection: every sparse point both views observe adds a weight
+    that peaks when the two viewing rays meet at ``ideal_angle`` degrees (enough parallax for
+    precise depth, little enough that the views still look alike). Views sharing no points
+    fall back to the nearest cameras.
+    """
+    seen_ref = point_views[ref]
+    scores = np.zeros(len(centres))
+    if seen_ref.size:
+        for j in range(len(centres)):
+            if j == ref or point_views[j].size == 0:
+                continue
+            shared = np.intersect1d(seen_ref, point_views[j], assume_unique=False)
+            if shared.size == 0:
+                continue
+            a = points[shared] - centres[ref]
+            b = points[shared] - centres[j]
+            cos = np.einsum("ij,ij->i", a, b) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
+            ang = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+            sigma = np.where(ang <= ideal_angle, 1.0, 10.0) * (ideal_angle / 5.0)
+            w = np.exp(-((ang - ideal_angle) ** 2) / (2 * sigma**2))
+            w[ang < 0.5] = 0  # no parallax: no depth
+            scores[j] = w.sum()
+    order = [j for j in np.argsort(-scores, kind="stable") if scores[j] > 0 and j != ref][:count]
+    if len(order) < min(count, len(centres) - 1):
+        near = np.argsort(np.linalg.norm(centres - centres[ref], axis=1), kind="stable")
+        order += [int(j) for j in near if j != ref and j not in order][: count - len(order)]
+    return [int(j) for j in order]
+
+
+def depth_range(view: SweepImage, points: np.ndarray, seen: np.ndarray) -> tuple[float, float] | None:
+    """Near and far bounds of the sweep from the sparse points the view observes."""
+    pts = points[seen] if seen.size >= 10 else points
+    cam = (pts - view.world_from_camera[:3, 3]) @ view.world_from_camera[:3, :3]
     z = cam[:, 2][cam[:, 2] > 0]
     if z.size < 5:
-        return 0.0, 0.0, 0.0
-    return tuple(float(v) for v in np.percentile(z, [5, 50, 95]))
-
-
-def choose_partner(i: int, poses: np.ndarray, depth_med: float, reach: int = 6,
-                   target_ratio: float = 0.08, side: int = 0) -> int | None:
-    """The neighbour of keyframe ``i`` that makes the best stereo pair, or ``None``.
-
-    Good pairs have a baseline of roughly ``target_ratio`` of the scene depth (disparity
-    precision grows with it, view similarity falls), mostly sideways in the camera (the
-    rectification then stays mild), and optical axes within 30 degrees. ``side`` = +1 or -1
-    restricts the partner to the camera's right or left (0: either).
-    """
-    if depth_med <= 0:
         return None
-    best, best_cost = None, np.inf
-    zi = poses[i][:3, 2]
-    for j in range(max(0, i - reach), min(len(poses), i + reach + 1)):
-        if j == i:
+    lo, hi = np.percentile(z, [2, 98])
+    return float(lo) * 0.75, float(hi) * 1.35
+
+
+def _plane_homographies(ref: SweepImage, src: SweepImage, inv_depths: np.ndarray) -> np.ndarray:
+    """(n, 3, 3): source pixel from reference pixel for fronto-parallel planes at each depth."""
+    src_from_ref = np.linalg.inv(src.world_from_camera) @ ref.world_from_camera
+    R, t = src_from_ref[:3, :3], src_from_ref[:3, 3]
+    n = np.array([0.0, 0.0, 1.0])
+    Kr_inv = np.linalg.inv(ref.K)
+    # A point X on the plane z = d satisfies n.X / d = 1, so X_src = (R + t n^T / d) X.
+    Hs = (R[None] + inv_depths[:, None, None] * np.outer(t, n)[None])
+    return src.K[None] @ Hs @ Kr_inv[None]
+
+
+def sweep_count(ref: SweepImage, srcs: list[SweepImage], near: float, far: float, step_px: float = 1.0,
+                lo: int = 24, hi: int = 160) -> int:
+    """Planes needed so that neighbouring hypotheses move the image centre at most ``step_px``
+    in the neighbour with the widest baseline."""
+    h, w = ref.grey.shape
+    centre = np.array([(w - 1) / 2, (h - 1) / 2, 1.0])
+    widest = 0.0
+    for src in srcs:
+        a, b = _plane_homographies(ref, src, np.array([1.0 / near, 1.0 / far]))
+        pa, pb = a @ centre, b @ centre
+        if pa[2] <= 0 or pb[2] <= 0:
             continue
-        b = poses[j][:3, 3] - poses[i][:3, 3]
-        dist = float(np.linalg.norm(b))
-        if dist <= 1e-9:
-            continue
-        ratio = dist / depth_med
-        b_cam = poses[i][:3, :3].T @ (b / dist)
-        if abs(b_cam[0]) < 0.7:  # forward or vertical motion: rectification would be extreme
-            continue
-        if side and np.sign(b_cam[0]) != side:
-            continue
-        if float(zi @ poses[j][:3, 2]) < np.cos(np.radians(30)):
-            continue
-        if not 0.02 <= ratio <= 0.35:
-            continue
-        cost = abs(np.log(ratio / target_ratio))
-        if cost < best_cost:
-            best, best_cost = j, cost
-    return best
+        widest = max(widest, float(np.linalg.norm(pa[:2] / pa[2] - pb[:2] / pb[2])))
+    return int(np.clip(np.ceil(widest / step_px), lo, hi))
 
 
-def stereo_pairs(poses: np.ndarray, depth_ranges: list[tuple[float, float, float]], both_sides: bool = True):
-    """Unique (left, right) keyframe pairs: each keyframe's best partner on each side.
-
-    A partner on each side means every surface point near a keyframe's view is matched
-    twice, from different baselines, which fills occlusion holes and feeds the multi-view
-    check. ``depth_ranges`` holds each keyframe's (5th, median, 95th percentile) depth.
-    """
-    pairs: dict[tuple[int, int], tuple[float, float]] = {}
-    for a in range(len(poses)):
-        z5, zmed, z95 = depth_ranges[a]
-        for side in ((1, -1) if both_sides else (0,)):
-            b = choose_partner(a, poses, zmed, side=side)
-            if b is None:
-                continue
-            right_of_a = (np.linalg.inv(poses[a]) @ np.append(poses[b][:3, 3], 1))[0] >= 0
-            key = (a, b) if right_of_a else (b, a)  # the left image of a rectified pair is on the left
-            lo, hi = pairs.get(key, (np.inf, 0.0))
-            pairs[key] = (min(lo, z5), max(hi, z95))
-    return sorted((l, r, z5, z95) for (l, r), (z5, z95) in pairs.items())
+#: Warped pixels outside a neighbour's image take this normalised value: any window that
+#: touches one scores far below every real match.
+_OUTSIDE = 8.0
 
 
-def _sgbm(left: np.ndarray, right: np.ndarray, min_disp: int, num_disp: int, block: int):
-    import cv2
+def normalise(grey: np.ndarray, window: int, min_texture: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel minus its window's mean, over the window's standard deviation, and where
+    the window has texture at all.
 
-    matcher = cv2.StereoSGBM_create(
-        minDisparity=min_disp, numDisparities=num_disp, blockSize=block,
-        P1=8 * 3 * block * block, P2=32 * 3 * block * block,
-        disp12MaxDiff=-1, uniquenessRatio=UNIQUENESS, speckleWindowSize=100, speckleRange=2,
-        mode=cv2.STEREO_SGBM_MODE_SGBM_3WAY,
-    )
-    return matcher.compute(left, right).astype(np.float32) / 16.0
-
-
-def pair_depth(img_l: np.ndarray, img_r: np.ndarray, K: np.ndarray, dist: np.ndarray,
-               world_from_l: np.ndarray, world_from_r: np.ndarray, z_range: tuple[float, float],
-               key_l: int, key_r: int, block: int = 5) -> list[DepthView]:
-    """Depth maps for both images of a pair (images already at the resolution ``K`` describes).
-
-    The right-to-left pass needed for the consistency check doubles as the right image's
-    depth map, so every pair yields two views for the price of two SGBM runs.
-
-    ``z_range`` bounds the search (from the sparse points) which keeps SGBM fast and avoids
-    far-fetched matches. ``K`` uses COLMAP's pixel-corner convention; OpenCV wants centres.
+    Matching these by squared difference is nearly NCC (for two windows normalised alike,
+    mean squared difference = 2 - 2 NCC) and insensitive to exposure changes between frames,
+    yet it costs a third of NCC's per-hypothesis work: the window statistics of every image
+    are computed once, not once per warp.
     """
     import cv2
 
-    h, w = img_l.shape[:2]
-    Kc = K.copy()
-    Kc[0, 2] -= 0.5
-    Kc[1, 2] -= 0.5
-    r_from_l = np.linalg.inv(world_from_r) @ world_from_l
-    R, t = r_from_l[:3, :3], r_from_l[:3, 3].reshape(3, 1)
-    d5 = np.zeros(5)
-    d5[: len(dist)] = dist[:5]
-    R1, R2, P1, P2, Q, _, _ = cv2.stereoRectify(Kc, d5, Kc, d5, (w, h), R, t, flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
-    if abs(P2[1, 3]) > abs(P2[0, 3]):  # vertical stereo: not handled, the pair should not have been chosen
-        return []
-    fb = -P2[0, 3]  # f * baseline; positive when the right camera is to the right
-    if fb <= 0:
-        return []
-    f = P1[0, 0]
-    zmin, zmax = z_range
-    dmax = fb / max(zmin, 1e-9)
-    dmin = fb / max(zmax, 1e-9)
-    min_disp = int(np.floor(max(0.0, dmin - 2)))
-    num_disp = int(np.ceil((dmax + 2 - min_disp) / 16.0)) * 16
-    num_disp = int(np.clip(num_disp, 16, 256))
-    mlx, mly = cv2.initUndistortRectifyMap(Kc, d5, R1, P1, (w, h), cv2.CV_32FC1)
-    mrx, mry = cv2.initUndistortRectifyMap(Kc, d5, R2, P2, (w, h), cv2.CV_32FC1)
-    rl = cv2.remap(img_l, mlx, mly, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    rr = cv2.remap(img_r, mrx, mry, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    valid_l = cv2.remap(np.full((h, w), 255, np.uint8), mlx, mly, cv2.INTER_NEAREST) > 0
-
-    # SGBM leaves the leftmost min+num disparity columns empty; pad so they are matched too.
-    pad = min_disp + num_disp
-    padl = cv2.copyMakeBorder(rl, 0, 0, pad, 0, cv2.BORDER_CONSTANT)
-    padr = cv2.copyMakeBorder(rr, 0, 0, pad, 0, cv2.BORDER_CONSTANT)
-    disp_l = _sgbm(padl, padr, min_disp, num_disp, block)[:, pad:]
-    # Right-to-left disparity: mirror both images and swap them, then mirror back.
-    disp_r = _sgbm(cv2.copyMakeBorder(rr[:, ::-1], 0, 0, pad, 0, cv2.BORDER_CONSTANT),
-                   cv2.copyMakeBorder(rl[:, ::-1], 0, 0, pad, 0, cv2.BORDER_CONSTANT),
-                   min_disp, num_disp, block)[:, pad:][:, ::-1]
-    valid_r = cv2.remap(np.full((h, w), 255, np.uint8), mrx, mry, cv2.INTER_NEAREST) > 0
-
-    ok_l = _checked(disp_l, disp_r, -1, min_disp, valid_l, rl)
-    ok_r = _checked(disp_r, disp_l, +1, min_disp, valid_r, rr)
-    Kr = np.array([[f, 0, P1[0, 2]], [0, P1[1, 1], P1[1, 2]], [0, 0, 1.0]])
-    Kr2 = np.array([[P2[0, 0], 0, P2[0, 2]], [0, P2[1, 1], P2[1, 2]], [0, 0, 1.0]])
-    rect_from_l = np.eye(4)
-    rect_from_l[:3, :3] = R1
-    rect_from_r = np.eye(4)
-    rect_from_r[:3, :3] = R2
-    views = []
-    for disp, ok, img, K_, pose, k in ((disp_l, ok_l, rl, Kr, world_from_l @ np.linalg.inv(rect_from_l), key_l),
-                                        (disp_r, ok_r, rr, Kr2, world_from_r @ np.linalg.inv(rect_from_r), key_r)):
-        depth = np.zeros((h, w), np.float32)
-        depth[ok] = fb / disp[ok]
-        depth[(depth < zmin * 0.5) | (depth > zmax * 2.0)] = 0
-        views.append(DepthView(depth, img, K_, pose, k, key_r + key_l - k))
-    return views
+    box = (window, window)
+    mean = cv2.boxFilter(grey, -1, box)
+    var = cv2.boxFilter(cv2.multiply(grey, grey), -1, box) - cv2.multiply(mean, mean)
+    textured = var > min_texture**2
+    sd = cv2.sqrt(cv2.max(var, min_texture**2))
+    return cv2.divide(cv2.subtract(grey, mean), sd), textured
 
 
-def _checked(disp: np.ndarray, other: np.ndarray, sign: int, min_disp: int, valid: np.ndarray, img: np.ndarray) -> np.ndarray:
-    """Pixels whose disparity the opposite pass confirms, on textured, in-view image parts.
+class _BestOf:
+    """Running mean of the ``k`` best (k = 1 or 2) of several score maps, without sorting."""
 
-    ``sign`` is -1 for the left map (its match lies at x - d) and +1 for the right map.
+    def __init__(self, k: int, shape):
+        self.k = k
+        self.first = np.full(shape, -np.inf, np.float32)
+        self.second = np.full(shape, -np.inf, np.float32)
+
+    def add(self, score: np.ndarray) -> None:
+        if self.k > 1:
+            np.maximum(self.second, np.minimum(self.first, score), out=self.second)
+        np.maximum(self.first, score, out=self.first)
+
+    def value(self) -> np.ndarray:
+        return self.first if self.k == 1 else 0.5 * (self.first + self.second)
+
+
+def _score(ref_norm: np.ndarray, warped: np.ndarray, box: tuple[int, int]) -> np.ndarray:
+    """NCC-like agreement of normalised windows: 1 - mean squared difference / 2."""
+    import cv2
+
+    diff = cv2.subtract(ref_norm, warped)
+    return 1.0 - 0.5 * cv2.boxFilter(cv2.multiply(diff, diff), -1, box)
+
+
+def _sweep_volume(ref: _Level, srcs: list[_Level], inv: np.ndarray, best_of: int) -> np.ndarray:
+    """(planes, h, w) scores of fronto-parallel planes at inverse depths ``inv``."""
+    import cv2
+
+    h, w = ref.norm.shape
+    homs = [_plane_homographies(ref, s, inv) for s in srcs]
+    volume = np.empty((len(inv), h, w), np.float32)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    for p in range(len(inv)):
+        best = _BestOf(min(best_of, len(srcs)), (h, w))
+        for src, H in zip(srcs, homs):
+            warped = cv2.warpPerspective(src.norm, H[p], (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT,
+                                         borderValue=_OUTSIDE)
+            best.add(_score(ref.norm, warped, ref.box))
+        volume[p] = best.value()
+    return volume
+
+
+def _parabola_peak(volume: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index of the best hypothesis per pixel with sub-step offset (-0.5..0.5), its score,
+    and whether it is an interior maximum (not at either end of the range)."""
+    n, h, w = volume.shape
+    best = np.argmax(volume, axis=0)
+    rows, cols = np.indices((h, w))
+    score = volume[best, rows, cols]
+    s0 = volume[np.maximum(best - 1, 0), rows, cols]
+    s2 = volume[np.minimum(best + 1, n - 1), rows, cols]
+    interior = (best > 0) & (best < n - 1)
+    denom = s0 - 2 * score + s2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = np.where(interior & (denom < -1e-6), 0.5 * (s0 - s2) / denom, 0.0)
+    return best + np.clip(offset, -0.5, 0.5), score, interior
+
+
+def _pixel_rays(K: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    ys, xs = np.indices((h, w), dtype=np.float64)
+    pix = np.stack([xs.ravel(), ys.ravel(), np.ones(h * w)])
+    return np.linalg.inv(K) @ pix  # (3, h*w) rays with z = 1
+
+
+def _refine(ref: _Level, srcs: list[_Level], inv0: np.ndarray, step: float, offsets: np.ndarray,
+            best_of: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pixel hypotheses ``inv0 + k * step`` for k in ``offsets``: best inverse depth, its
+    score and whether the peak was interior."""
+    import cv2
+
+    h, w = ref.norm.shape
+    rays = _pixel_rays(ref.K, (h, w))
+    flat_inv = inv0.ravel().astype(np.float64)
+    proj = []
+    for src in srcs:
+        # A reference pixel at inverse depth q lands at K_s (R ray + t q) in the neighbour: the
+        # first hypothesis costs a matrix product, each further one a step along K_s t.
+        src_from_ref = np.linalg.inv(src.world_from_camera) @ ref.world_from_camera
+        along = src.K @ src_from_ref[:3, 3]
+        start = src.K @ src_from_ref[:3, :3] @ rays + along[:, None] * (flat_inv + offsets[0] * step)[None, :]
+        proj.append((start.astype(np.float32), (along * step).astype(np.float32)))
+    volume = np.empty((len(offsets), h, w), np.float32)
+    for i, k in enumerate(offsets):
+        best = _BestOf(min(best_of, len(srcs)), (h, w))
+        for src, (start, delta) in zip(srcs, proj):
+            X = start + np.float32(k - offsets[0]) * delta[:, None]
+            behind = X[2] <= 1e-6
+            X[2][behind] = 1.0
+            mx = (X[0] / X[2]).reshape(h, w)
+            my = (X[1] / X[2]).reshape(h, w)
+            mx[behind.reshape(h, w)] = -1e4  # behind the neighbour: outside
+            warped = cv2.remap(src.norm, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=_OUTSIDE)
+            best.add(_score(ref.norm, warped, ref.box))
+        volume[i] = best.value()
+    pos, score, interior = _parabola_peak(volume)
+    inv_best = inv0 + (offsets[0] + pos * (offsets[1] - offsets[0])) * step
+    return inv_best, score, interior
+
+
+@dataclass
+class _Level:
+    """One view at one resolution, normalised for matching."""
+
+    norm: np.ndarray
+    textured: np.ndarray
+    K: np.ndarray
+    world_from_camera: np.ndarray
+    box: tuple[int, int]
+
+
+def _level(view: SweepImage, window: int, min_texture: float, scale: float = 1.0) -> _Level:
+    import cv2
+
+    grey, K = view.grey, view.K.copy()
+    if scale != 1.0:
+        h, w = grey.shape
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        sx, sy = size[0] / w, size[1] / h
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        K[0, 0] *= sx
+        K[1, 1] *= sy
+        K[0, 2] = (K[0, 2] + 0.5) * sx - 0.5
+        K[1, 2] = (K[1, 2] + 0.5) * sy - 0.5
+    norm, textured = normalise(grey, window, min_texture)
+    return _Level(norm, textured, K, view.world_from_camera, (window, window))
+
+
+def plane_sweep(ref: SweepImage, srcs: list[SweepImage], near: float, far: float, planes: int,
+                window: int = 7, best_of: int = 2, min_texture: float = 0.015,
+                coarse: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Depth and NCC-like score per reference pixel (depth 0 where nothing matched).
+
+    Hypotheses are spaced evenly in inverse depth (evenly in image motion). The score of a
+    hypothesis is the mean over its ``best_of`` best neighbours. With ``coarse`` the sweep
+    runs at half resolution (a quarter of the pixels and half the planes) and each pixel then
+    tries a few hypotheses around its coarse winner at full resolution.
     """
     import cv2
 
-    h, w = disp.shape
-    ok = (disp > min_disp) & valid
-    xs = np.arange(w)[None, :].repeat(h, 0)
-    xo = np.round(xs + sign * disp).astype(np.int64)
-    ok &= (xo >= 0) & (xo < w)
-    back = np.zeros_like(disp)
-    rows = np.nonzero(ok)
-    back[rows] = other[rows[0], xo[rows]]
-    ok &= np.abs(back - disp) <= LR_TOLERANCE  # left-right consistency: occlusions and mismatches fail it
-    # Flat, textureless areas (sky, blank walls) give arbitrary disparities: drop them.
-    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mean = cv2.blur(grey, (7, 7))
-    var = cv2.blur(grey * grey, (7, 7)) - mean * mean
-    ok &= var > 1.0
-    if ERODE:
-        ok = cv2.erode(ok.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    return ok
+    h, w = ref.grey.shape
+    fine = [_level(v, window, min_texture) for v in [ref, *srcs]]
+    if not coarse:
+        inv = np.linspace(1.0 / near, 1.0 / far, planes)
+        volume = _sweep_volume(fine[0], fine[1:], inv, best_of)
+        pos, score, interior = _parabola_peak(volume)
+        inv_best = inv[0] + pos * (inv[-1] - inv[0]) / max(planes - 1, 1)
+        ok = interior & fine[0].textured & (inv_best > 0)
+        return np.where(ok, 1.0 / np.maximum(inv_best, 1e-12), 0).astype(np.float32), score.astype(np.float32)
+
+    half = [_level(v, max(3, window - 2), min_texture, 0.5) for v in [ref, *srcs]]
+    n_coarse = max(16, planes // 2)
+    inv = np.linspace(1.0 / near, 1.0 / far, n_coarse)
+    volume = _sweep_volume(half[0], half[1:], inv, best_of)
+    pos, _, interior_c = _parabola_peak(volume)
+    del volume
+    step_c = (inv[-1] - inv[0]) / max(n_coarse - 1, 1)
+    inv_c = np.where(interior_c, inv[0] + pos * step_c, np.nan).astype(np.float32)
+    inv0 = cv2.resize(inv_c, (w, h), interpolation=cv2.INTER_NEAREST)
+    valid0 = np.isfinite(inv0)
+    inv0 = np.where(valid0, inv0, (inv[0] + inv[-1]) / 2).astype(np.float32)
+    # Fine steps of a quarter of a coarse step (about half a pixel at full resolution),
+    # reaching a coarse step either way (the coarse winner is already parabola-refined).
+    offsets = np.arange(-4, 5, dtype=np.float64)
+    inv_best, score, interior = _refine(fine[0], fine[1:], inv0, abs(step_c) / 4, offsets, best_of)
+    ok = valid0 & interior & fine[0].textured & (inv_best > 0)
+    depth = np.where(ok, 1.0 / np.maximum(inv_best, 1e-12), 0).astype(np.float32)
+    return depth, np.where(ok, score, -1).astype(np.float32)
 
 
 def _depth_at(view: DepthView, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -237,32 +363,37 @@ def _depth_at(view: DepthView, world: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return z, out
 
 
-def consistency_filter(views: list[DepthView], neighbours: int = 4, rel_tol: float = 0.02, min_agree: int = 1) -> None:
-    """Zero depths that no nearby view confirms (in place).
+def world_points(view: DepthView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and world coordinates of the view's measured pixels."""
+    ys, xs = np.nonzero(view.depth > 0)
+    z = view.depth[ys, xs]
+    K, T = view.K, view.world_from_camera
+    cam = np.stack([(xs - K[0, 2]) / K[0, 0] * z, (ys - K[1, 2]) / K[1, 1] * z, z], axis=1)
+    return ys, xs, (cam @ T[:3, :3].T + T[:3, 3]).astype(np.float32)
 
-    Each depth pixel is lifted to 3D and projected into the ``neighbours`` views on either
-    side that come from other stereo pairs (the two views of one pair agree by construction);
-    it survives if at least ``min_agree`` of them measured the same depth there within
-    ``rel_tol``. Mismatches from different pairs rarely agree, true surfaces do. Nearest
-    views are asked first and confirmed pixels are not asked again, which keeps this cheap.
+
+def consistency_filter(views: list[DepthView], neighbours: dict[int, list[int]], rel_tol: float = 0.01,
+                       min_agree: int = 1) -> None:
+    """Zero depths that fewer than ``min_agree`` other views confirm (in place).
+
+    Each measured pixel is lifted to 3D and looked up in the depth maps of the view's
+    neighbours (``neighbours[key]``, keys of other views); it is confirmed by a neighbour
+    whose depth there lies within ``rel_tol`` of the point's own depth in that camera.
     """
-    masks = []
-    for a, v in enumerate(views):
-        ys, xs = np.nonzero(v.depth > 0)
-        z = v.depth[ys, xs]
-        cam = np.stack([(xs - v.K[0, 2]) / v.K[0, 0] * z, (ys - v.K[1, 2]) / v.K[1, 1] * z, z], axis=1)
-        world = (cam @ v.world_from_camera[:3, :3].T + v.world_from_camera[:3, 3]).astype(np.float32)
+    by_key = {v.key: v for v in views}
+    keep = []
+    for v in views:
+        ys, xs, world = world_points(v)
         agree = np.zeros(len(ys), np.int32)
-        order = sorted(range(max(0, a - neighbours), min(len(views), a + neighbours + 1)), key=lambda b: abs(b - a))
-        for b in order:
-            if b == a or {views[b].key, views[b].partner} == {v.key, v.partner}:
+        for b in neighbours.get(v.key, []):
+            other = by_key.get(b)
+            if other is None:
                 continue
             todo = np.nonzero(agree < min_agree)[0]
             if todo.size == 0:
                 break
-            zb_self, zb = _depth_at(views[b], world[todo])
-            agree[todo] += ((zb > 0) & (np.abs(zb - zb_self) <= rel_tol * zb_self)).astype(np.int32)
-        masks.append((ys, xs, agree >= min_agree))
-    for v, (ys, xs, keep) in zip(views, masks):
-        v.depth[ys[~keep], xs[~keep]] = 0
-
+            z_self, z_other = _depth_at(other, world[todo])
+            agree[todo] += ((z_other > 0) & (np.abs(z_other - z_self) <= rel_tol * z_self)).astype(np.int32)
+        keep.append((ys, xs, agree >= min_agree))
+    for v, (ys, xs, ok) in zip(views, keep):
+        v.depth[ys[~ok], xs[~ok]] = 0

@@ -15,20 +15,32 @@ from pathlib import Path
 import numpy as np
 
 
-def remove_small_pieces(verts: np.ndarray, faces: np.ndarray, colors: np.ndarray, min_share: float):
-    """Drop connected pieces with fewer faces than ``min_share`` of the largest piece."""
+def _face_labels(verts_count: int, faces: np.ndarray) -> np.ndarray:
+    """Connected piece of every face (faces sharing a vertex are connected)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    rows = np.concatenate([faces[:, 0], faces[:, 1]])
+    cols = np.concatenate([faces[:, 1], faces[:, 2]])
+    graph = coo_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(verts_count, verts_count))
+    _, label = connected_components(graph, directed=False)
+    return label[faces[:, 0]]
+
+
+def largest_piece_share(faces: np.ndarray) -> float:
+    """Share of the faces that belong to the largest connected piece (1.0: one surface)."""
+    if len(faces) == 0:
+        return 0.0
+    counts = np.bincount(_face_labels(int(faces.max()) + 1, faces))
+    return float(counts.max() / len(faces))
+
+
+def remove_small_pieces(verts: np.ndarray, faces: np.ndarray, colors: np.ndarray, min_share: float):
+    """Drop connected pieces with fewer faces than ``min_share`` of the largest piece."""
     if len(faces) == 0:
         return verts, faces, colors
     n = len(verts)
-    # Vertices of a face are connected; marching cubes shares vertices between adjacent faces.
-    rows = np.concatenate([faces[:, 0], faces[:, 1]])
-    cols = np.concatenate([faces[:, 1], faces[:, 2]])
-    graph = coo_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
-    face_label = label[faces[:, 0]]
+    face_label = _face_labels(n, faces)
     counts = np.bincount(face_label)
     keep_labels = counts >= max(1, min_share * counts.max())
     faces = faces[keep_labels[face_label]]

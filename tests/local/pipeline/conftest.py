@@ -65,3 +65,32 @@ def video_writer():
 @pytest.fixture
 def texture():
     return textured_image
+
+
+REAL_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """tests/data: real camera footage and stereo pairs (see its README)."""
+    return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def castle_frames() -> list[np.ndarray]:
+    """The 30 real courtyard photos (768x512 RGB), decoded once."""
+    import av
+
+    with av.open(str(REAL_DATA / "castle_courtyard.mp4")) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.fixture(scope="session")
+def real_reconstruction(tmp_path_factory) -> Recorded:
+    """The real courtyard photos (tests/data/castle_courtyard.mp4) reconstructed once per session."""
+    from openstrate_nb.local.pipeline import reconstruct
+
+    calls: list[tuple[str, int, int]] = []
+    art = reconstruct(REAL_DATA / "castle_courtyard.mp4", tmp_path_factory.mktemp("castle_job"),
+                      lambda s, c, n: calls.append((s, c, n)))
+    return Recorded(art, calls)

@@ -62,8 +62,8 @@ def test_keyframes_follow_motion_not_frame_rate(texture):
     fast = _stats_for_shift(np.full(89, 6.0), texture)  # 3 s at 30 fps, 6 px per frame
     usable_s = np.ones(len(slow.thumbs), bool)
     usable_f = np.ones(len(fast.thumbs), bool)
-    ks = keyframes.select(slow, 0.08, usable_s)
-    kf = keyframes.select(fast, 0.08, usable_f)
+    ks = keyframes.select(slow, usable_s, 0.08, 0.7).positions
+    kf = keyframes.select(fast, usable_f, 0.08, 0.7).positions
     # Both cover the same distance (~600 px / 534 px), so both get a similar number of keyframes
     # although one has 600 frames and the other 90.
     assert 15 <= len(ks) <= 30 and 15 <= len(kf) <= 30
@@ -71,11 +71,42 @@ def test_keyframes_follow_motion_not_frame_rate(texture):
     assert gaps_s.min() >= 20 and gaps_f.max() <= 6
 
 
+def test_each_keyframe_overlaps_the_last_whatever_the_speed(texture):
+    """A pan that speeds up: the motion step alone would leave gaps; the overlap rule does not."""
+    speed = np.concatenate([np.full(100, 1.0), np.full(60, 14.0)])
+    stats = _stats_for_shift(speed, texture)
+    sel = keyframes.select(stats, np.ones(len(stats.thumbs), bool), 0.5, 0.7)
+    assert sel.overlap and min(sel.overlap) >= 0.7
+    # A step of half the frame would space keyframes 160 px apart; 70% overlap of a 320 px
+    # view allows about 96 px (corners do not reach the very edge): 6 frames in the fast part,
+    # about 96 in the slow one.
+    assert np.diff(sel.positions[-8:]).max() <= 6
+    assert np.diff(sel.positions).max() <= 100
+
+
+def test_photo_sets_keep_every_usable_frame(texture):
+    """Consecutive frames 70 px apart (a set of photos walked around a subject): all kept."""
+    stats = _stats_for_shift(np.full(19, 70.0), texture)
+    usable = np.ones(len(stats.thumbs), bool)
+    sel = keyframes.choose(stats, usable, 0.05, 0.7, max_keyframes=100, min_keyframes=20)
+    assert sel.photo_set and sel.positions == list(range(20))
+
+
+def test_a_still_camera_does_not_move_when_something_moves_in_view():
+    rng = np.random.default_rng(0)
+    start = rng.uniform(0, 300, (200, 1, 2)).astype(np.float32)
+    end = start.copy()
+    end[:120] += np.float32([25.0, 4.0])  # a hand sweeps through 60% of the corners
+    assert keyframes.camera_shift(start, end) < 0.5
+    end = start + np.float32([12.0, 0.0])  # the whole view pans
+    assert keyframes.camera_shift(start, end) == pytest.approx(12.0, abs=0.01)
+
+
 def test_blurred_frames_are_not_keyframes(texture):
     stats = _stats_for_shift(np.full(299, 2.0), texture)
     stats.sharpness[::4] = 20.0  # every fourth frame is motion-blurred
     usable = keyframes.relative_sharpness(stats.sharpness) >= 0.6
-    keys = keyframes.select(stats, 0.08, usable)
+    keys = keyframes.select(stats, usable, 0.08, 0.7).positions
     assert len(keys) > 10
     assert all(k % 4 != 0 for k in keys)
 
@@ -83,6 +114,6 @@ def test_blurred_frames_are_not_keyframes(texture):
 def test_keyframe_cap(texture):
     stats = _stats_for_shift(np.full(599, 3.0), texture)
     usable = np.ones(len(stats.thumbs), bool)
-    keys, step = keyframes.choose(stats, usable, 0.02, max_keyframes=30, min_keyframes=5)
-    assert len(keys) <= 30 and step > 0.02
-    assert keys == sorted(keys)
+    sel = keyframes.choose(stats, usable, 0.02, 0.7, max_keyframes=30, min_keyframes=5)
+    assert len(sel.positions) <= 30 and sel.step > 0.02 and not sel.photo_set
+    assert sel.positions == sorted(sel.positions)
