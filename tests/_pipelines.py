@@ -22,10 +22,12 @@ def _count_frames(video_path: Path) -> int:
     try:
         with av.open(str(video_path)) as container:
             if not container.streams.video:
-                raise ReconstructionError("this file has no video stream; upload a video with picture, not only sound.")
+                raise ReconstructionError("this file has no video stream; upload a video with picture, not only sound.",
+                                          "no_video_stream")
             return sum(1 for _ in container.decode(video=0))
     except av.error.FFmpegError as exc:
-        raise ReconstructionError(f"this video cannot be decoded ({exc}); re-export it as MP4 (H.264).") from None
+        raise ReconstructionError(f"this video cannot be decoded ({exc}); re-export it as MP4 (H.264).",
+                                  "damaged") from None
 
 
 def quick_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:

@@ -94,12 +94,14 @@ class ServerError(APIStatusError):
 
 
 class JobFailedError(OpenStrateError):
-    """The reconstruction ended ``failed``; ``error`` is the server's own explanation."""
+    """The reconstruction ended ``failed``; ``error`` is the server's own explanation and
+    ``code`` its machine-readable reason, where the server gives one."""
 
     def __init__(self, job: Job):
         self.job = job
         self.job_id = job.job_id
         self.error = job.error or "the server gave no reason"
+        self.code = job.code
         super().__init__(f"Reconstruction job {job.job_id} failed: {self.error}")
 
 

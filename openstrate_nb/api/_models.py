@@ -131,6 +131,13 @@ class Job:
         return value if isinstance(value, str) else None
 
     @property
+    def code(self) -> str | None:
+        """Machine-readable reason of a failure (``too_short``, ``no_motion``, ...), where the
+        server gives one (an extension of the embedded server)."""
+        value = self.extra.get("code")
+        return value if isinstance(value, str) else None
+
+    @property
     def asset(self) -> str | None:
         """``{id}.{ext}`` of the result mesh (not the job id), from ``glb_asset_url`` or ``view_url``."""
         return asset_from_url(self.glb_asset_url) or asset_from_url(self.view_url)

@@ -84,7 +84,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     progress = f" {job.progress * 100:.0f}%" if job.progress is not None else ""
     _print(f"{job.job_id}: {job.status}{progress}" + (f" ({job.stage})" if job.stage else ""))
-    for label, value in (("error", job.error), ("view", job.view_url), ("glb", job.glb_asset_url)):
+    for label, value in (("error", job.error), ("code", job.code), ("view", job.view_url), ("glb", job.glb_asset_url)):
         if value:
             _print(f"  {label}: {value}")
     return 0 if job.status != "failed" else 1

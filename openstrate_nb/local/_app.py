@@ -127,7 +127,7 @@ async def reconstruct(request: Request) -> Response:
         job = service.store.create_job(filename=name, source_url=video_url)
     if not service.runner.available:
         error = "this server runs no reconstruction workers (--workers 0); start it with --workers 1 or more."
-        service.store.finish_job(job["job_id"], status="failed", error=error)
+        service.store.finish_job(job["job_id"], status="failed", code="no_workers", error=error)
         return _error(503, error, job_id=job["job_id"])
     service.runner.submit(job["job_id"])
     return JSONResponse({"job_id": job["job_id"], "status": "processing"})

@@ -55,6 +55,7 @@ def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[s
         doc["video_url"] = job["source_url"]
     if job["status"] == "failed":
         doc["error"] = job["error"] or "the reconstruction failed."
+        doc["code"] = job.get("code") or "failed"
     result = job["result"] or {}
     if job["status"] == "complete" and result.get("glb"):
         glb = f"{result['glb']}.glb"

@@ -94,7 +94,7 @@ class JobRunner:
             except Exception:  # a bug here must not stop the worker thread
                 log.exception("job %s", job_id)
                 if not self._stop.is_set():
-                    self.store.finish_job(job_id, status="failed",
+                    self.store.finish_job(job_id, status="failed", code="internal_error",
                                           error="the server hit an internal error while running this job; try again.")
 
     def _run(self, job_id: str) -> None:
@@ -103,7 +103,7 @@ class JobRunner:
         job = self.store.job(job_id)
         assert job is not None
         if job["attempts"] > self.max_attempts:
-            self.store.finish_job(job_id, status="failed", error=(
+            self.store.finish_job(job_id, status="failed", code="interrupted", error=(
                 f"the reconstruction was interrupted {job['attempts'] - 1} times (server stopped or worker "
                 "crashed); upload the video again, perhaps a shorter one."))
             return
@@ -123,14 +123,14 @@ class JobRunner:
             path = self.files.path(job["source_id"], job["source_ext"])
             if path.is_file():
                 return path
-            self.store.finish_job(job["job_id"], status="failed",
+            self.store.finish_job(job["job_id"], status="failed", code="source_missing",
                                   error="the uploaded video is no longer on this server; upload it again.")
             return None
         self.store.update_job(job["job_id"], stage="downloading")
         try:
             return self._fetch(job["source_url"], work_dir)
         except FetchError as exc:
-            self.store.finish_job(job["job_id"], status="failed", error=str(exc))
+            self.store.finish_job(job["job_id"], status="failed", code="fetch_failed", error=str(exc))
             return None
 
     def _run_process(self, job_id: str, video: Path, work_dir: Path) -> None:
@@ -154,7 +154,7 @@ class JobRunner:
             while outcome is None and not self._stop.is_set():
                 if time.monotonic() > deadline:
                     process.kill()
-                    outcome = {"event": "failed", "error": (
+                    outcome = {"event": "failed", "code": "timeout", "error": (
                         f"the reconstruction took longer than this server's {self.time_limit / 60:g}-minute limit; "
                         "use a shorter video or start the server with a larger --job-timeout.")}
                     break
@@ -182,7 +182,8 @@ class JobRunner:
         if outcome is None:
             self._crashed(job_id, process.returncode)
         elif outcome["event"] == "failed":
-            self.store.finish_job(job_id, status="failed", error=str(outcome.get("error") or "the reconstruction failed."))
+            self.store.finish_job(job_id, status="failed", code=str(outcome.get("code") or "failed"),
+                                  error=str(outcome.get("error") or "the reconstruction failed."))
         else:
             self._register(job_id, outcome.get("artifacts") or {})
 
@@ -194,7 +195,7 @@ class JobRunner:
             self.store.update_job(job_id, status="pending", stage="queued (worker restarted)")
             self._queue.put(job_id)
         else:
-            self.store.finish_job(job_id, status="failed", error=(
+            self.store.finish_job(job_id, status="failed", code="worker_crashed", error=(
                 f"the reconstruction worker stopped unexpectedly (exit code {exitcode}) {job['attempts']} times; "
                 "the video may be too large for this machine's memory: try a shorter one."))
 

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     current_frame INTEGER,
     total_frames INTEGER,
     error TEXT,
+    code TEXT,                       -- machine-readable reason of a failure (job document extension)
     result TEXT,                     -- JSON: asset ids and stats of a finished job
     attempts INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
@@ -60,6 +61,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "code" not in columns:  # a data directory made before failure codes existed
+            self._db.execute("ALTER TABLE jobs ADD COLUMN code TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -129,6 +133,7 @@ class Store:
             (now, now, job_id),
         ) == 1
 
-    def finish_job(self, job_id: str, *, status: str, error: str | None = None, result: dict | None = None) -> None:
-        self.update_job(job_id, status=status, error=error, result=result, finished_at=time.time(),
+    def finish_job(self, job_id: str, *, status: str, error: str | None = None, code: str | None = None,
+                   result: dict | None = None) -> None:
+        self.update_job(job_id, status=status, error=error, code=code, result=result, finished_at=time.time(),
                         stage="done" if status == "complete" else "failed")

@@ -57,13 +57,15 @@ def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str]) 
             "stats": artifacts.stats,
         }})
     except ReconstructionError as exc:
-        send({"event": "failed", "error": str(exc)})
+        send({"event": "failed", "error": str(exc), "code": getattr(exc, "code", "failed")})
     except MemoryError:
-        send({"event": "failed", "error": "the reconstruction ran out of memory; use a shorter or smaller video."})
+        send({"event": "failed", "code": "out_of_memory",
+              "error": "the reconstruction ran out of memory; use a shorter or smaller video."})
     except Exception as exc:
         traceback.print_exc()
-        send({"event": "failed", "error": f"the reconstruction stopped on an internal error ({type(exc).__name__}: "
-                                          f"{exc}); please report it, with the video if you can."})
+        send({"event": "failed", "code": "internal_error",
+              "error": f"the reconstruction stopped on an internal error ({type(exc).__name__}: {exc}); "
+                       "please report it, with the video if you can."})
 
 
 def _die_with_parent() -> None:

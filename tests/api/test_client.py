@@ -85,6 +85,7 @@ def test_failed_job_raises_with_the_server_reason(make_client, tmp_path):
         client.wait(upload.job_id, timeout=60)
     assert "no video stream" in err.value.error and err.value.job_id == upload.job_id
     assert err.value.job.status == JobStatus.FAILED
+    assert err.value.code == err.value.job.code == "no_video_stream"  # the embedded server's extension
 
 
 def test_wait_timeout_names_the_job_which_keeps_running(make_client, tmp_path, monkeypatch):

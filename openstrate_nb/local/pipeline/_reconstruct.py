@@ -270,7 +270,7 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
         progress("meshing", 1, 1)
     if len(faces) == 0:
         raise ReconstructionError("No surface could be built from the depth maps: film textured surfaces slowly, "
-                                  "from several sides.", "no_surface")
+                                  "from several sides.", "no_depth")
     return Mesh(verts, faces, colors, voxel, largest)
 
 

@@ -21,7 +21,7 @@ class ReconstructionError(Exception):
 
     ``code`` names the reason for programs (the job document carries it beside ``error``):
     ``not_a_video``, ``no_video_stream``, ``damaged``, ``too_short``, ``too_dark``,
-    ``too_blurred``, ``no_motion``, ``not_enough_views``, ``no_depth``, ``no_surface``.
+    ``too_blurred``, ``no_motion``, ``not_enough_views``, ``no_depth``.
     """
 
     def __init__(self, message: str, code: str = "failed"):
