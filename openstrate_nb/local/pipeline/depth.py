@@ -72,18 +72,20 @@ def neighbour_views(ref: int, centres: np.ndarray, points: np.ndarray, point_vie
                     count: int = 4, ideal_angle: float = 8.0) -> list[int]:
     """The ``count`` views that best complement ``ref`` for matching.
 
-    Scored like MVSNet's view selection: every sparse point both views observe adds a weight
-    that peaks when the two viewing rays meet at ``ideal_angle`` degrees (enough parallax for
-    precise depth, little enough that the views still look alike). Views sharing no points
-    fall back to the nearest cameras.
+    Each sparse point a view shares with ``ref`` adds a weight that peaks when the two viewing
+    rays meet at ``ideal_angle`` degrees (MVSNet's view score: enough parallax for precise
+    depth, little enough that the views still look alike). Views are picked greedily and a
+    point counts for less each time an already picked view covers it, so the neighbours
+    cover the whole picture: a walk round a courtyard needs one on each side, not four on
+    one. Views sharing no points fall back to the nearest cameras.
     """
     seen_ref = point_views[ref]
-    scores = np.zeros(len(centres))
+    weights: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # view -> (positions in seen_ref, weights)
     if seen_ref.size:
         for j in range(len(centres)):
             if j == ref or point_views[j].size == 0:
                 continue
-            shared = np.intersect1d(seen_ref, point_views[j], assume_unique=False)
+            shared, at, _ = np.intersect1d(seen_ref, point_views[j], return_indices=True)
             if shared.size == 0:
                 continue
             a = points[shared] - centres[ref]
@@ -93,8 +95,15 @@ def neighbour_views(ref: int, centres: np.ndarray, points: np.ndarray, point_vie
             sigma = np.where(ang <= ideal_angle, 1.0, 10.0) * (ideal_angle / 5.0)
             w = np.exp(-((ang - ideal_angle) ** 2) / (2 * sigma**2))
             w[ang < 0.5] = 0  # no parallax: no depth
-            scores[j] = w.sum()
-    order = [j for j in np.argsort(-scores, kind="stable") if scores[j] > 0 and j != ref][:count]
+            if w.sum() > 0:
+                weights[j] = (at, w)
+    covered = np.zeros(seen_ref.size)
+    order: list[int] = []
+    while weights and len(order) < count:
+        gain = {j: float((w * 0.5 ** covered[at]).sum()) for j, (at, w) in weights.items()}
+        best = max(sorted(gain), key=lambda j: gain[j])
+        order.append(best)
+        covered[weights.pop(best)[0]] += 1
     if len(order) < min(count, len(centres) - 1):
         near = np.argsort(np.linalg.norm(centres - centres[ref], axis=1), kind="stable")
         order += [int(j) for j in near if j != ref and j not in order][: count - len(order)]
@@ -112,31 +121,70 @@ def depth_range(view: SweepImage, points: np.ndarray, seen: np.ndarray) -> tuple
     return float(lo) * 0.75, float(hi) * 1.35
 
 
-def _plane_homographies(ref: SweepImage, src: SweepImage, inv_depths: np.ndarray) -> np.ndarray:
-    """(n, 3, 3): source pixel from reference pixel for fronto-parallel planes at each depth."""
+FRONTO = np.array([0.0, 0.0, 1.0])
+
+
+@dataclass
+class Sweep:
+    """Planes ``normal . X = d`` in the reference camera's axes, ``d`` from ``near`` to ``far``
+    spaced evenly in ``1/d`` (for the fronto-parallel normal, ``d`` is the depth)."""
+
+    normal: np.ndarray
+    near: float
+    far: float
+    planes: int
+
+
+def _plane_homographies(ref, src, inv_offsets: np.ndarray, normal: np.ndarray = FRONTO) -> np.ndarray:
+    """(n, 3, 3): source pixel from reference pixel for the planes ``normal . X = 1 / q``."""
     src_from_ref = np.linalg.inv(src.world_from_camera) @ ref.world_from_camera
     R, t = src_from_ref[:3, :3], src_from_ref[:3, 3]
-    n = np.array([0.0, 0.0, 1.0])
     Kr_inv = np.linalg.inv(ref.K)
-    # A point X on the plane z = d satisfies n.X / d = 1, so X_src = (R + t n^T / d) X.
-    Hs = (R[None] + inv_depths[:, None, None] * np.outer(t, n)[None])
+    # A point X on the plane n.X = d satisfies n.X / d = 1, so X_src = (R + t n^T / d) X.
+    Hs = (R[None] + inv_offsets[:, None, None] * np.outer(t, normal)[None])
     return src.K[None] @ Hs @ Kr_inv[None]
+
+
+def sweep_for(ref: SweepImage, srcs: list[SweepImage], near: float, far: float, normal: np.ndarray = FRONTO,
+              step_px: float = 1.0, lo: int = 24, hi: int = 160) -> Sweep:
+    """A sweep whose neighbouring planes move the image at most ``step_px`` in the neighbour
+    with the widest baseline (probed at the centre and the middle of the top and bottom rows)."""
+    h, w = ref.grey.shape
+    probes = np.array([[(w - 1) / 2, (h - 1) / 2, 1.0], [(w - 1) / 2, 0.9 * (h - 1), 1.0],
+                       [(w - 1) / 2, 0.1 * (h - 1), 1.0]])
+    widest = 0.0
+    for src in srcs:
+        a, b = _plane_homographies(ref, src, np.array([1.0 / near, 1.0 / far]), normal)
+        for p in probes:
+            pa, pb = a @ p, b @ p
+            if pa[2] > 0 and pb[2] > 0:
+                widest = max(widest, float(np.linalg.norm(pa[:2] / pa[2] - pb[:2] / pb[2])))
+    return Sweep(np.asarray(normal, float), near, far, int(np.clip(np.ceil(widest / step_px), lo, hi)))
 
 
 def sweep_count(ref: SweepImage, srcs: list[SweepImage], near: float, far: float, step_px: float = 1.0,
                 lo: int = 24, hi: int = 160) -> int:
-    """Planes needed so that neighbouring hypotheses move the image centre at most ``step_px``
-    in the neighbour with the widest baseline."""
-    h, w = ref.grey.shape
-    centre = np.array([(w - 1) / 2, (h - 1) / 2, 1.0])
-    widest = 0.0
-    for src in srcs:
-        a, b = _plane_homographies(ref, src, np.array([1.0 / near, 1.0 / far]))
-        pa, pb = a @ centre, b @ centre
-        if pa[2] <= 0 or pb[2] <= 0:
-            continue
-        widest = max(widest, float(np.linalg.norm(pa[:2] / pa[2] - pb[:2] / pb[2])))
-    return int(np.clip(np.ceil(widest / step_px), lo, hi))
+    """Fronto-parallel planes needed between depths ``near`` and ``far`` (see :func:`sweep_for`)."""
+    return sweep_for(ref, srcs, near, far, FRONTO, step_px, lo, hi).planes
+
+
+def plane_offsets(view: SweepImage, points: np.ndarray, plane: tuple[np.ndarray, float],
+                  tolerance: float) -> tuple[np.ndarray, float, float] | None:
+    """A second sweep direction for ``view``: planes parallel to ``plane`` (world ``n . X + c =
+    0``, a floor or the ground), as a normal in the view's axes pointing away from the camera
+    and offsets 15% either side of the plane's; ``None`` when fewer than a tenth of the sparse
+    ``points`` the view sees lie within ``tolerance`` of the plane."""
+    normal, c = plane
+    if points.size == 0 or (np.abs(points @ normal + c) < tolerance).mean() < 0.1:
+        return None
+    R, centre = view.world_from_camera[:3, :3], view.world_from_camera[:3, 3]
+    n = R.T @ normal
+    level = -(normal @ centre + c)  # n . X_cam = level for points of the plane
+    if abs(level) < 1e-9:
+        return None
+    if level < 0:
+        n, level = -n, -level
+    return n, level * 0.85, level * 1.15
 
 
 #: Warped pixels outside a neighbour's image take this normalised value: any window that
@@ -188,12 +236,13 @@ def _score(ref_norm: np.ndarray, warped: np.ndarray, box: tuple[int, int]) -> np
     return 1.0 - 0.5 * cv2.boxFilter(cv2.multiply(diff, diff), -1, box)
 
 
-def _sweep_volume(ref: _Level, srcs: list[_Level], inv: np.ndarray, best_of: int) -> np.ndarray:
-    """(planes, h, w) scores of fronto-parallel planes at inverse depths ``inv``."""
+def _sweep_volume(ref: _Level, srcs: list[_Level], inv: np.ndarray, best_of: int,
+                  normal: np.ndarray = FRONTO) -> np.ndarray:
+    """(planes, h, w) scores of the planes ``normal . X = 1 / q`` for q in ``inv``."""
     import cv2
 
     h, w = ref.norm.shape
-    homs = [_plane_homographies(ref, s, inv) for s in srcs]
+    homs = [_plane_homographies(ref, s, inv, normal) for s in srcs]
     volume = np.empty((len(inv), h, w), np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     for p in range(len(inv)):
@@ -229,28 +278,29 @@ def _pixel_rays(K: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.linalg.inv(K) @ pix  # (3, h*w) rays with z = 1
 
 
-def _refine(ref: _Level, srcs: list[_Level], inv0: np.ndarray, step: float, offsets: np.ndarray,
+def _refine(ref: _Level, srcs: list[_Level], inv0: np.ndarray, step: np.ndarray, offsets: np.ndarray,
             best_of: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-pixel hypotheses ``inv0 + k * step`` for k in ``offsets``: best inverse depth, its
-    score and whether the peak was interior."""
+    """Per-pixel hypotheses ``inv0 + k * step`` (inverse depths; ``step`` per pixel) for k in
+    ``offsets``: best inverse depth, its score and whether the peak was interior."""
     import cv2
 
     h, w = ref.norm.shape
     rays = _pixel_rays(ref.K, (h, w))
     flat_inv = inv0.ravel().astype(np.float64)
+    flat_step = np.broadcast_to(step, inv0.shape).ravel().astype(np.float64)
     proj = []
     for src in srcs:
         # A reference pixel at inverse depth q lands at K_s (R ray + t q) in the neighbour: the
         # first hypothesis costs a matrix product, each further one a step along K_s t.
         src_from_ref = np.linalg.inv(src.world_from_camera) @ ref.world_from_camera
         along = src.K @ src_from_ref[:3, 3]
-        start = src.K @ src_from_ref[:3, :3] @ rays + along[:, None] * (flat_inv + offsets[0] * step)[None, :]
-        proj.append((start.astype(np.float32), (along * step).astype(np.float32)))
+        start = src.K @ src_from_ref[:3, :3] @ rays + along[:, None] * (flat_inv + offsets[0] * flat_step)[None, :]
+        proj.append((start.astype(np.float32), (along[:, None] * flat_step[None, :]).astype(np.float32)))
     volume = np.empty((len(offsets), h, w), np.float32)
     for i, k in enumerate(offsets):
         best = _BestOf(min(best_of, len(srcs)), (h, w))
         for src, (start, delta) in zip(srcs, proj):
-            X = start + np.float32(k - offsets[0]) * delta[:, None]
+            X = start + np.float32(k - offsets[0]) * delta
             behind = X[2] <= 1e-6
             X[2][behind] = 1.0
             mx = (X[0] / X[2]).reshape(h, w)
@@ -294,14 +344,16 @@ def _level(view: SweepImage, window: int, min_texture: float, scale: float = 1.0
 
 
 def plane_sweep(ref: SweepImage, srcs: list[SweepImage], near: float, far: float, planes: int,
-                window: int = 7, best_of: int = 2, min_texture: float = 0.015,
-                coarse: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                window: int = 7, best_of: int = 2, min_texture: float = 0.006,
+                coarse: bool = True, extra: tuple[Sweep, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Depth and NCC-like score per reference pixel (depth 0 where nothing matched).
 
     Hypotheses are spaced evenly in inverse depth (evenly in image motion). The score of a
     hypothesis is the mean over its ``best_of`` best neighbours. With ``coarse`` the sweep
     runs at half resolution (a quarter of the pixels and half the planes) and each pixel then
-    tries a few hypotheses around its coarse winner at full resolution.
+    tries a few hypotheses around its coarse winner at full resolution. ``extra`` sweeps
+    planes of other directions too (a floor seen at a grazing angle matches badly as a stack
+    of fronto-parallel planes: the window straddles many depths); each pixel keeps the best.
     """
     import cv2
 
@@ -316,23 +368,81 @@ def plane_sweep(ref: SweepImage, srcs: list[SweepImage], near: float, far: float
         return np.where(ok, 1.0 / np.maximum(inv_best, 1e-12), 0).astype(np.float32), score.astype(np.float32)
 
     half = [_level(v, max(3, window - 2), min_texture, 0.5) for v in [ref, *srcs]]
-    n_coarse = max(16, planes // 2)
-    inv = np.linspace(1.0 / near, 1.0 / far, n_coarse)
-    volume = _sweep_volume(half[0], half[1:], inv, best_of)
-    pos, _, interior_c = _parabola_peak(volume)
-    del volume
-    step_c = (inv[-1] - inv[0]) / max(n_coarse - 1, 1)
-    inv_c = np.where(interior_c, inv[0] + pos * step_c, np.nan).astype(np.float32)
-    inv0 = cv2.resize(inv_c, (w, h), interpolation=cv2.INTER_NEAREST)
+    hc, wc = half[0].norm.shape
+    rays = _pixel_rays(half[0].K, (hc, wc))
+    best_inv = np.full((hc, wc), np.nan, np.float32)
+    best_step = np.zeros((hc, wc), np.float32)
+    best_score = np.full((hc, wc), -np.inf, np.float32)
+    for sweep in (Sweep(FRONTO, near, far, planes), *extra):
+        n_coarse = max(16, sweep.planes // 2)
+        q = np.linspace(1.0 / sweep.near, 1.0 / sweep.far, n_coarse)
+        volume = _sweep_volume(half[0], half[1:], q, best_of, sweep.normal)
+        pos, score, interior = _parabola_peak(volume)
+        del volume
+        facing = (sweep.normal @ rays).reshape(hc, wc)  # n . ray: inverse depth = q (n . ray)
+        step_q = (q[-1] - q[0]) / max(n_coarse - 1, 1)
+        inv = (q[0] + pos * step_q) * facing
+        better = interior & (score > best_score) & (inv > 0)
+        best_inv[better] = inv[better]
+        best_step[better] = (abs(step_q) * facing)[better]
+        best_score[better] = score[better]
+    inv0 = cv2.resize(best_inv, (w, h), interpolation=cv2.INTER_NEAREST)
+    step0 = cv2.resize(best_step, (w, h), interpolation=cv2.INTER_NEAREST)
     valid0 = np.isfinite(inv0)
-    inv0 = np.where(valid0, inv0, (inv[0] + inv[-1]) / 2).astype(np.float32)
+    inv0 = np.where(valid0, inv0, (1.0 / near + 1.0 / far) / 2).astype(np.float32)
+    step0 = np.where(valid0, step0, abs(1.0 / near - 1.0 / far) / max(planes, 1)).astype(np.float32)
     # Fine steps of a quarter of a coarse step (about half a pixel at full resolution),
     # reaching a coarse step either way (the coarse winner is already parabola-refined).
     offsets = np.arange(-4, 5, dtype=np.float64)
-    inv_best, score, interior = _refine(fine[0], fine[1:], inv0, abs(step_c) / 4, offsets, best_of)
+    inv_best, score, interior = _refine(fine[0], fine[1:], inv0, step0 / 4, offsets, best_of)
     ok = valid0 & interior & fine[0].textured & (inv_best > 0)
     depth = np.where(ok, 1.0 / np.maximum(inv_best, 1e-12), 0).astype(np.float32)
     return depth, np.where(ok, score, -1).astype(np.float32)
+
+
+def fill_planar_holes(depth: np.ndarray, max_share: float = 0.25, min_area: int = 20,
+                      tolerance: float = 0.01) -> int:
+    """Fill holes that lie inside one plane (in place); returns the pixels filled.
+
+    Matching finds nothing inside a patch of one colour (a white wall, a painted panel): there
+    is nothing to compare. When the depths all round such a hole lie on one plane, the patch
+    is almost always part of it, and a plane's inverse depth is affine in pixel coordinates, so
+    a least-squares fit of ``1/z = a u + b v + c`` to the hole's rim that fits within
+    ``tolerance`` (relative) fills it. Holes at an object's edge have a rim on two surfaces and
+    fit no plane; holes touching the image border have no full rim; both stay empty. What is
+    filled is still checked against the other views afterwards.
+    """
+    import cv2
+
+    h, w = depth.shape
+    empty = (depth <= 0).astype(np.uint8)
+    count, labels, boxes, _ = cv2.connectedComponentsWithStats(empty, connectivity=4)
+    filled = 0
+    kernel = np.ones((5, 5), np.uint8)
+    for k in range(1, count):
+        x, y, bw, bh, area = boxes[k]
+        if area < min_area or area > max_share * h * w or x < 2 or y < 2 or x + bw > w - 2 or y + bh > h - 2:
+            continue  # too small to matter, too large to guess, or without a whole rim in the image
+        x0, y0, x1, y1 = x - 2, y - 2, x + bw + 2, y + bh + 2
+        hole = labels[y0:y1, x0:x1] == k
+        rim = (cv2.dilate(hole.astype(np.uint8), kernel) > 0) & ~hole
+        patch = depth[y0:y1, x0:x1]
+        known = rim & (patch > 0)
+        if known.sum() < 0.9 * rim.sum() or known.sum() < 12:
+            continue
+        vs, us = np.nonzero(known)
+        A = np.column_stack([us, vs, np.ones(len(us))]).astype(np.float64)
+        inv = 1.0 / patch[vs, us].astype(np.float64)
+        coef, *_ = np.linalg.lstsq(A, inv, rcond=None)
+        if np.percentile(np.abs(A @ coef - inv) / inv, 90) > tolerance:
+            continue
+        hv, hu = np.nonzero(hole)
+        fit = np.column_stack([hu, hv, np.ones(len(hu))]) @ coef
+        if (fit <= 0).any():
+            continue
+        patch[hv, hu] = (1.0 / fit).astype(np.float32)
+        filled += len(hu)
+    return filled
 
 
 def _depth_at(view: DepthView, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -50,8 +50,16 @@ def remove_small_pieces(verts: np.ndarray, faces: np.ndarray, colors: np.ndarray
     return verts[used], remap[faces], colors[used]
 
 
-def _fit_floor(points: np.ndarray, up_hint: np.ndarray, rng: np.random.Generator, iters: int = 400):
-    """RANSAC plane roughly perpendicular to ``up_hint`` with the most inliers: (normal, offset) or None."""
+def camera_up(world_from_camera: np.ndarray) -> np.ndarray:
+    """Mean "up" of the cameras (people hold phones roughly upright; OpenCV's y points down)."""
+    up = -world_from_camera[:, :3, 1].mean(0)
+    return up / max(np.linalg.norm(up), 1e-12)
+
+
+def fit_floor(points: np.ndarray, up_hint: np.ndarray, rng: np.random.Generator, iters: int = 400,
+              min_share: float = 0.15):
+    """RANSAC plane roughly perpendicular to ``up_hint`` with the most inliers, at least
+    ``min_share`` of the points: (normal, offset) or None."""
     if len(points) < 50:
         return None
     extent = np.linalg.norm(np.percentile(points, 95, 0) - np.percentile(points, 5, 0))
@@ -72,7 +80,7 @@ def _fit_floor(points: np.ndarray, up_hint: np.ndarray, rng: np.random.Generator
         count = int((np.abs(points @ nrm + d) < tol).sum())
         if count > best_count:
             best, best_count = (nrm, d), count
-    if best is None or best_count < 0.15 * len(points):
+    if best is None or best_count < min_share * len(points):
         return None
     nrm, d = best
     inl = points[np.abs(points @ nrm + d) < tol]
@@ -86,9 +94,8 @@ def _fit_floor(points: np.ndarray, up_hint: np.ndarray, rng: np.random.Generator
 def upright_transform(world_from_camera: np.ndarray, points: np.ndarray) -> np.ndarray:
     """4x4 rigid transform from the SfM frame to the exported y-up frame."""
     rng = np.random.default_rng(0)
-    up_hint = -world_from_camera[:, :3, 1].mean(0)  # OpenCV camera y points down
-    up_hint /= max(np.linalg.norm(up_hint), 1e-12)
-    floor = _fit_floor(points, up_hint, rng)
+    up_hint = camera_up(world_from_camera)
+    floor = fit_floor(points, up_hint, rng)
     up = floor[0] if floor is not None else up_hint
     fwd = world_from_camera[0, :3, 2]
     fwd = fwd - (fwd @ up) * up
