@@ -186,33 +186,39 @@ def _rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _in_child(target, video: Path, work: Path) -> dict:
+def _in_child(target, video: Path, work: Path, limit_s: float) -> dict:
+    import queue as queues
+
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(str(video), str(work), queue))
+    start = time.monotonic()
     proc.start()
-    import queue as queues
-
-    while True:  # a child that dies (a crash in native code) must not hang the benchmark
+    while True:  # a child that dies (a crash in native code) or never ends must not hang the benchmark
         try:
             out = queue.get(timeout=1.0)
             break
         except queues.Empty:
-            if not proc.is_alive():
-                return {"error": f"the process died (exit code {proc.exitcode})", "code": "crashed", "wall_s": 0.0,
+            waited = time.monotonic() - start
+            if not proc.is_alive() or waited > limit_s:
+                proc.kill()
+                proc.join()
+                why = f"gave up after {limit_s:.0f} s" if waited > limit_s else f"died (exit code {proc.exitcode})"
+                return {"error": why, "code": "limit" if waited > limit_s else "crashed", "wall_s": waited,
                         "peak_rss_mb": 0.0}
     proc.join()
     return out
 
 
-def run_set(name: str, video: Path, C: np.ndarray | None, only: str | None, out_dir: Path) -> dict:
+def run_set(name: str, video: Path, C: np.ndarray | None, only: str | None, out_dir: Path,
+            limit_s: float = 900.0) -> dict:
     import shutil
 
     row: dict = {"set": name}
     if only in (None, "ours"):
         work = _cache() / f"ours_{name}"
         shutil.rmtree(work, ignore_errors=True)
-        ours = _in_child(_ours, video, work)
+        ours = _in_child(_ours, video, work, limit_s)
         if "error" not in ours:
             s = ours["stats"]
             ours["placed"], ours["frames"] = s["registered"], s["keyframes"]
@@ -230,8 +236,8 @@ def run_set(name: str, video: Path, C: np.ndarray | None, only: str | None, out_
     if only in (None, "colmap"):
         work = _cache() / f"colmap_{name}"
         shutil.rmtree(work, ignore_errors=True)
-        base = _in_child(_colmap, video, work)
-        if C is not None and base["placed"]:
+        base = _in_child(_colmap, video, work, limit_s)
+        if C is not None and base.get("placed"):
             base.update(centre_error({int(k): np.asarray(v) for k, v in base["centres"].items()}, C))
         base.pop("centres", None)
         row["colmap"] = base
@@ -268,6 +274,7 @@ def main() -> None:
     ap.add_argument("--sets", default="")
     ap.add_argument("--only", choices=["ours", "colmap"], default=None)
     ap.add_argument("--out", type=Path, default=_cache() / "results")
+    ap.add_argument("--limit", type=float, default=900.0, help="seconds before a run is given up")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     sets = find_sets(Path(args.realdata) if args.realdata else None)
@@ -275,7 +282,7 @@ def main() -> None:
     rows = []
     for name in wanted:
         video, C = sets[name]
-        row = run_set(name, video, C, args.only, args.out)
+        row = run_set(name, video, C, args.only, args.out, args.limit)
         rows.append(row)
         print(json.dumps(row, default=float), flush=True)
     (args.out / "results.json").write_text(json.dumps(rows, indent=1, default=float))

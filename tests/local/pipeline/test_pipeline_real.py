@@ -67,3 +67,14 @@ def test_progress_reports_every_stage_in_order(real_reconstruction):
         if not seen or seen[-1] != stage:
             seen.append(stage)
     assert seen == ["decoding", "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "export"]
+
+
+def test_eight_photos_reconstruct_as_a_photo_set(tmp_path, video_writer, castle_frames):
+    """A few photos (every 3rd of the courtyard walk, as an 8-frame video) are a photo set, not
+    a video too short to use."""
+    from openstrate_nb.local.pipeline import reconstruct
+
+    video = video_writer(tmp_path / "eight.mp4", castle_frames[::3][:8], fps=2)
+    stats = reconstruct(video, tmp_path / "job", lambda s, c, n: None).stats
+    assert stats["photo_set"] and stats["keyframes"] == 8
+    assert stats["registered"] >= 5 and stats["faces"] > 10_000
