@@ -1,10 +1,12 @@
 """CPU reconstruction pipeline: walkthrough video in, coloured mesh (GLB), points and cameras out.
 
-Stages (each a module of plain functions over numpy arrays): :mod:`.decode` (PyAV, upright,
-downscaled), :mod:`.keyframes` (spacing by tracked motion, blur rejection), :mod:`.sfm`
-(pycolmap SIFT, sequential matching, incremental mapping), :mod:`.depth` (rectified
-StereoSGBM with left-right and multi-view checks), :mod:`.fusion` (block-sparse TSDF and
-marching cubes) and :mod:`.export` (y-up GLB, PLY points, camera path JSON).
+Stages (each a module of plain functions over numpy arrays, run in order by
+:mod:`._reconstruct`): :mod:`.decode` (PyAV, upright, downscaled), :mod:`.keyframes` (by
+tracked overlap and motion, blur rejection; photo sets keep every frame), :mod:`.sfm`
+(pycolmap SIFT, exhaustive or sequential plus look-alike matching, incremental mapping with
+fallbacks), :mod:`.depth` (multi-view plane sweep with a geometric check), :mod:`.fusion`
+(block-sparse TSDF and marching cubes) and :mod:`.export` (y-up GLB, PLY points, camera
+path JSON).
 
 This module stays light: cv2, pycolmap, av and scikit-image are imported only when
 :func:`reconstruct` runs, because the server imports the package in its API process.
@@ -27,8 +29,9 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
 
     Calls ``report(stage, current, total)`` at least once a second; stages are "decoding",
     "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "export".
-    Raises :class:`ReconstructionError` with one actionable sentence when the video cannot
-    be reconstructed (static camera, too short, too dark, undecodable, too few views placed).
+    Raises :class:`ReconstructionError` with one actionable sentence and a ``code`` when the
+    video cannot be reconstructed (too short, too dark, blurred, still camera, undecodable,
+    too few views placed, no depth).
     """
     from ._reconstruct import reconstruct as _run
 

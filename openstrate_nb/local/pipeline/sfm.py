@@ -1,5 +1,5 @@
 """Structure from motion with pycolmap: SIFT on the CPU, matching, incremental mapping, and
-fallbacks that make sure it never places fewer views than COLMAP's defaults would.
+fallbacks for footage where COLMAP's defaults place too few views.
 
 Keyframes come from one video, so they share one camera (``CameraMode.SINGLE``). Short sets
 are matched exhaustively (every pair). Longer ones are matched sequentially with quadratic
