@@ -277,8 +277,9 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
         # Every depth kept was already confirmed by another view, so one view suffices.
         verts, faces, colors = tsdf.extract_mesh(min_views=1)
         del tsdf
-        largest = export.largest_piece_share(faces)
-        verts, faces, colors = export.remove_small_pieces(verts, faces, colors, opts.min_piece_share)
+        pieces = export.face_pieces(len(verts), faces)
+        largest = export.largest_piece_share(pieces)
+        verts, faces, colors = export.remove_small_pieces(verts, faces, colors, opts.min_piece_share, pieces)
         progress("meshing", 1, 1)
     if len(faces) == 0:
         raise ReconstructionError("No surface could be built from the depth maps: film textured surfaces slowly, "

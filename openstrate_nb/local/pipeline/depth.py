@@ -5,8 +5,9 @@ Why not two-view rectified stereo: real footage rarely moves sideways between tw
 frames. An orbit turns around the subject, a walk moves forward, photo sets have wide and
 uneven baselines; rectifying such pairs distorts the images or is impossible. A plane sweep
 needs no rectification: for each depth hypothesis the neighbours are warped into the
-reference view through the homography of a fronto-parallel plane, and normalised cross
-correlation (NCC: insensitive to exposure changes between frames) scores how well they agree.
+reference view through the homography of a fronto-parallel plane, and an NCC-like score of
+locally normalised windows (insensitive to exposure changes between frames) says how well
+they agree.
 Each pixel keeps the best-scoring depth over the best ``k`` of its neighbours, so a surface
 hidden in one neighbour is still found in another. (COLMAP's PatchMatch stereo does the same
 with slanted planes, but only on CUDA.) What survives a score threshold is then checked
@@ -54,18 +55,24 @@ def prepare_view(rgb: np.ndarray, K_colmap: np.ndarray, dist: np.ndarray, world_
     if size != (w, h):
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     K = K_colmap.astype(np.float64).copy()
-    K[0, 0] *= size[0] / w
-    K[0, 2] *= size[0] / w
-    K[1, 1] *= size[1] / h
-    K[1, 2] *= size[1] / h
-    K[0, 2] -= 0.5  # pixel-corner (COLMAP) to pixel-centre (OpenCV) origin
-    K[1, 2] -= 0.5
+    K[:2, 2] -= 0.5  # pixel-corner (COLMAP) to pixel-centre (OpenCV) origin
+    K = scale_intrinsics(K, size[0] / w, size[1] / h)
     d5 = np.zeros(5)
     d5[: min(5, len(dist))] = dist[:5]
     if np.any(d5 != 0):
         rgb = cv2.undistort(rgb, K, d5)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     return SweepImage(grey, rgb, K, np.asarray(world_from_camera, np.float64))
+
+
+def scale_intrinsics(K: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """Pixel-centre intrinsics of the image resized by ``sx`` and ``sy``."""
+    out = K.astype(np.float64).copy()
+    out[0, 0] *= sx
+    out[1, 1] *= sy
+    out[0, 2] = (K[0, 2] + 0.5) * sx - 0.5
+    out[1, 2] = (K[1, 2] + 0.5) * sy - 0.5
+    return out
 
 
 def neighbour_views(ref: int, centres: np.ndarray, points: np.ndarray, point_views: list[np.ndarray],
@@ -329,28 +336,24 @@ class _Level:
 def _level(view: SweepImage, window: int, min_texture: float, scale: float = 1.0) -> _Level:
     import cv2
 
-    grey, K = view.grey, view.K.copy()
+    grey, K = view.grey, view.K
     if scale != 1.0:
         h, w = grey.shape
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
-        sx, sy = size[0] / w, size[1] / h
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        K[0, 0] *= sx
-        K[1, 1] *= sy
-        K[0, 2] = (K[0, 2] + 0.5) * sx - 0.5
-        K[1, 2] = (K[1, 2] + 0.5) * sy - 0.5
+        K = scale_intrinsics(K, size[0] / w, size[1] / h)
     norm, textured = normalise(grey, window, min_texture)
     return _Level(norm, textured, K, view.world_from_camera, (window, window))
 
 
 def plane_sweep(ref: SweepImage, srcs: list[SweepImage], near: float, far: float, planes: int,
                 window: int = 7, best_of: int = 2, min_texture: float = 0.006,
-                coarse: bool = True, extra: tuple[Sweep, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+                extra: tuple[Sweep, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Depth and NCC-like score per reference pixel (depth 0 where nothing matched).
 
     Hypotheses are spaced evenly in inverse depth (evenly in image motion). The score of a
-    hypothesis is the mean over its ``best_of`` best neighbours. With ``coarse`` the sweep
-    runs at half resolution (a quarter of the pixels and half the planes) and each pixel then
+    hypothesis is the mean over its ``best_of`` best neighbours. The sweep runs at half
+    resolution (a quarter of the pixels and half the planes) and each pixel then
     tries a few hypotheses around its coarse winner at full resolution. ``extra`` sweeps
     planes of other directions too (a floor seen at a grazing angle matches badly as a stack
     of fronto-parallel planes: the window straddles many depths); each pixel keeps the best.
@@ -359,14 +362,6 @@ def plane_sweep(ref: SweepImage, srcs: list[SweepImage], near: float, far: float
 
     h, w = ref.grey.shape
     fine = [_level(v, window, min_texture) for v in [ref, *srcs]]
-    if not coarse:
-        inv = np.linspace(1.0 / near, 1.0 / far, planes)
-        volume = _sweep_volume(fine[0], fine[1:], inv, best_of)
-        pos, score, interior = _parabola_peak(volume)
-        inv_best = inv[0] + pos * (inv[-1] - inv[0]) / max(planes - 1, 1)
-        ok = interior & fine[0].textured & (inv_best > 0)
-        return np.where(ok, 1.0 / np.maximum(inv_best, 1e-12), 0).astype(np.float32), score.astype(np.float32)
-
     half = [_level(v, max(3, window - 2), min_texture, 0.5) for v in [ref, *srcs]]
     hc, wc = half[0].norm.shape
     rays = _pixel_rays(half[0].K, (hc, wc))

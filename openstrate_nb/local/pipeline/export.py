@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _face_labels(verts_count: int, faces: np.ndarray) -> np.ndarray:
+def face_pieces(verts_count: int, faces: np.ndarray) -> np.ndarray:
     """Connected piece of every face (faces sharing a vertex are connected)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -27,20 +27,20 @@ def _face_labels(verts_count: int, faces: np.ndarray) -> np.ndarray:
     return label[faces[:, 0]]
 
 
-def largest_piece_share(faces: np.ndarray) -> float:
-    """Share of the faces that belong to the largest connected piece (1.0: one surface)."""
-    if len(faces) == 0:
-        return 0.0
-    counts = np.bincount(_face_labels(int(faces.max()) + 1, faces))
-    return float(counts.max() / len(faces))
+def largest_piece_share(face_label: np.ndarray) -> float:
+    """Share of the faces in the largest connected piece (1.0: one surface), from :func:`face_pieces`."""
+    return float(np.bincount(face_label).max() / len(face_label)) if len(face_label) else 0.0
 
 
-def remove_small_pieces(verts: np.ndarray, faces: np.ndarray, colors: np.ndarray, min_share: float):
-    """Drop connected pieces with fewer faces than ``min_share`` of the largest piece."""
+def remove_small_pieces(verts: np.ndarray, faces: np.ndarray, colors: np.ndarray, min_share: float,
+                        face_label: np.ndarray | None = None):
+    """Drop connected pieces with fewer faces than ``min_share`` of the largest piece
+    (``face_label``: :func:`face_pieces` of the mesh, when the caller has it already)."""
     if len(faces) == 0:
         return verts, faces, colors
     n = len(verts)
-    face_label = _face_labels(n, faces)
+    if face_label is None:
+        face_label = face_pieces(n, faces)
     counts = np.bincount(face_label)
     keep_labels = counts >= max(1, min_share * counts.max())
     faces = faces[keep_labels[face_label]]

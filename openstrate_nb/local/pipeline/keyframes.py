@@ -39,7 +39,7 @@ class Selection:
     positions: list[int]  # keyframes, as positions in the FrameStats lists
     step: float  # motion step used (share of the long side)
     overlap: list[float] = field(default_factory=list)  # tracked share from each keyframe to the next
-    photo_set: bool = False  # consecutive frames could not be tracked: every usable frame kept
+    photo_set: bool = False  # every usable frame kept: consecutive frames are already far apart
     path_motion: float = 0.0  # tracked image motion summed over consecutive keyframes (share of the long side)
 
 
@@ -223,7 +223,13 @@ def choose(stats: FrameStats, usable: np.ndarray, step: float, min_overlap: floa
     or where the rules above would keep half of them anyway: dropping any would only lose
     overlap.
     """
-    base_step = step
+    good = np.nonzero(usable if detailed is None else detailed)[0]
+    photos = None
+    if 2 <= len(good) <= max_keyframes:
+        motion, shared = consecutive_motion(stats, good)
+        photos = Selection([int(k) for k in good], step, shared.tolist(), True, float(np.minimum(motion, 1).sum()))
+        if np.median(motion) >= 0.5 * step:
+            return photos  # no need to track through the video: every frame is a keyframe
     sel = select(stats, usable, step, min_overlap, report)
     tries = 0
     while len(sel.positions) > max_keyframes and tries < 8 and not sel.photo_set:
@@ -242,11 +248,8 @@ def choose(stats: FrameStats, usable: np.ndarray, step: float, min_overlap: floa
             break
         sel = more
         tries += 1
-    good = np.nonzero(usable if detailed is None else detailed)[0]
-    if 2 <= len(good) <= max_keyframes:
-        motion, shared = consecutive_motion(stats, good)
-        if sel.photo_set or len(sel.positions) >= 0.5 * len(good) or np.median(motion) >= 0.5 * base_step:
-            return Selection([int(k) for k in good], base_step, shared.tolist(), True, float(np.minimum(motion, 1).sum()))
+    if photos is not None and (sel.photo_set or len(sel.positions) >= 0.5 * len(good)):
+        return photos
     if len(sel.positions) > max_keyframes:
         keep = np.unique(np.round(np.linspace(0, len(sel.positions) - 1, max_keyframes)).astype(int))
         sel = Selection([sel.positions[k] for k in keep], sel.step, [], sel.photo_set, sel.path_motion)

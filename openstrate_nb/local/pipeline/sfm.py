@@ -137,14 +137,21 @@ def _extract(db: Path, image_dir: Path, names: list[str], options: PipelineOptio
     seconds["features"] = time.monotonic() - t
 
 
-def _match(db: Path, how: str, options: PipelineOptions, n: int, progress: Progress, seconds: dict) -> None:
-    """Match keyframe pairs; COLMAP skips pairs already in the database, so a fallback that
-    widens the pairing only pays for the new ones."""
+def _matching_options(options: PipelineOptions):
     import pycolmap
 
     matching = pycolmap.FeatureMatchingOptions()
     matching.num_threads = options.threads()
     matching.use_gpu = False
+    return matching
+
+
+def _match(db: Path, how: str, options: PipelineOptions, n: int, progress: Progress, seconds: dict) -> None:
+    """Match keyframe pairs; COLMAP skips pairs already in the database, so a fallback that
+    widens the pairing only pays for the new ones."""
+    import pycolmap
+
+    matching = _matching_options(options)
     t = time.monotonic()
     with progress.heartbeat("matching", n):
         if how == "exhaustive":
@@ -209,9 +216,7 @@ def _match_pairs(db: Path, pairs: list[tuple[str, str]], work_dir: Path, options
         return
     listing = work_dir / "retrieval_pairs.txt"
     listing.write_text("".join(f"{a} {b}\n" for a, b in pairs))
-    matching = pycolmap.FeatureMatchingOptions()
-    matching.num_threads = options.threads()
-    matching.use_gpu = False
+    matching = _matching_options(options)
     pairing = pycolmap.ImportedPairingOptions()
     pairing.match_list_path = listing
     t = time.monotonic()
