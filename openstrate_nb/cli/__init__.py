@@ -139,7 +139,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stats = job.extra.get("stats") or {}
         if stats:
             _print("stats: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                         for k, v in stats.items() if not isinstance(v, dict)))
+                                         for k, v in stats.items() if not isinstance(v, (dict, list))))
         _print(f"mesh:  {glb}")
         _print(f"page:  {page.resolve().as_uri()}  (opens offline in any browser)")
         _print(f"view:  {job.view_url}" + ("" if args.serve else "  (while --serve keeps the server up)"))
