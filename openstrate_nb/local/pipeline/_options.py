@@ -46,8 +46,13 @@ class PipelineOptions:
     voxel_pixels: float = 3.0
     #: Mesh pieces with fewer faces than this share of the largest piece are dropped.
     min_piece_share: float = 0.02
-    #: Threads for OpenCV and COLMAP (default: all cores).
+    #: Threads for OpenCV and COLMAP (default: all cores). The result does not depend on it.
     num_threads: int = 0
+    #: Every random choice (COLMAP's RANSAC and mapping) starts from this seed, and keyframes
+    #: enter COLMAP's database in video order, so the same video and version give the same
+    #: files byte for byte. None: COLMAP's clock seeds and thread-order image ids, a result
+    #: that differs from run to run (no faster; see benchmarks/README.md).
+    seed: int | None = 0
 
     def threads(self) -> int:
         return self.num_threads if self.num_threads > 0 else max(1, os.cpu_count() or 1)

@@ -50,7 +50,8 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     """Run SfM over ``names`` (files in ``image_dir``, ``long_side`` px); ``None`` when no model starts."""
     import pycolmap
 
-    pycolmap.set_random_seed(0)
+    if options.seed is not None:
+        pycolmap.set_random_seed(options.seed)
     threads = options.threads()
     work_dir.mkdir(parents=True, exist_ok=True)
     db = work_dir / "database.db"
@@ -132,6 +133,13 @@ def _extract(db: Path, image_dir: Path, names: list[str], options: PipelineOptio
     # process reading the file COLMAP is writing breaks SQLite's locks (the worker died of
     # SIGBUS on the WAL's shared memory). The heartbeat repeats the stage instead.
     with progress.heartbeat("features", len(names)):
+        # Images enter the database first, one by one in keyframe order: extraction threads
+        # would otherwise number them in the order they finish, and mapping (which breaks
+        # ties by image id) would differ from run to run.
+        if options.seed is not None:
+            pycolmap.Database.open(db).close()  # import_images needs the file to exist
+            pycolmap.import_images(db, image_dir, camera_mode=pycolmap.CameraMode.SINGLE, image_names=names,
+                                   options=reader)
         pycolmap.extract_features(db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
                                   reader_options=reader, extraction_options=extraction, device=pycolmap.Device.cpu)
     seconds["features"] = time.monotonic() - t
@@ -146,6 +154,16 @@ def _matching_options(options: PipelineOptions):
     return matching
 
 
+def _verification_options(options: PipelineOptions):
+    """Geometric verification with a seeded RANSAC: COLMAP's default (-1) seeds from the
+    clock, which made two runs over the same video keep different inliers."""
+    import pycolmap
+
+    verification = pycolmap.TwoViewGeometryOptions()
+    verification.ransac.random_seed = -1 if options.seed is None else options.seed
+    return verification
+
+
 def _match(db: Path, how: str, options: PipelineOptions, n: int, progress: Progress, seconds: dict) -> None:
     """Match keyframe pairs; COLMAP skips pairs already in the database, so a fallback that
     widens the pairing only pays for the new ones."""
@@ -155,14 +173,15 @@ def _match(db: Path, how: str, options: PipelineOptions, n: int, progress: Progr
     t = time.monotonic()
     with progress.heartbeat("matching", n):
         if how == "exhaustive":
-            pycolmap.match_exhaustive(db, matching_options=matching, device=pycolmap.Device.cpu)
+            pycolmap.match_exhaustive(db, matching_options=matching, verification_options=_verification_options(options),
+                                      device=pycolmap.Device.cpu)
         else:
             pairing = pycolmap.SequentialPairingOptions()
             pairing.overlap = options.match_overlap if how == "sequential" else 3 * options.match_overlap
             pairing.quadratic_overlap = True
             pairing.loop_detection = False  # needs a vocabulary tree file, which is a download
             pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing,
-                                      device=pycolmap.Device.cpu)
+                                      verification_options=_verification_options(options), device=pycolmap.Device.cpu)
     seconds["matching"] = seconds.get("matching", 0.0) + time.monotonic() - t
 
 
@@ -221,7 +240,8 @@ def _match_pairs(db: Path, pairs: list[tuple[str, str]], work_dir: Path, options
     pairing.match_list_path = listing
     t = time.monotonic()
     with progress.heartbeat("matching", n):
-        pycolmap.match_image_pairs(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
+        pycolmap.match_image_pairs(db, matching_options=matching, pairing_options=pairing,
+                                   verification_options=_verification_options(options), device=pycolmap.Device.cpu)
     seconds["matching"] = seconds.get("matching", 0.0) + time.monotonic() - t
 
 
@@ -236,7 +256,7 @@ def _map(db: Path, image_dir: Path, out_dir: Path, options: PipelineOptions, n: 
     # result is the same to the pixel (mean reprojection error 0.335 px either way) in half
     # the time.
     mapping.num_threads = 1
-    mapping.random_seed = 0
+    mapping.random_seed = -1 if options.seed is None else options.seed
     mapping.ba_global_frames_ratio = 1.3
     mapping.ba_global_points_ratio = 1.3
     mapping.ba_local_max_num_iterations = 20
