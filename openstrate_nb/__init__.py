@@ -19,6 +19,8 @@ from .api import __all__ as _api_all
 logging.getLogger("openstrate_nb").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._provenance import provenance
+    from ._verify import verify
     from .export import export_html
     from .mesh import load_glb, mesh_summary, show_mesh, to_pythreejs
     from .widget import ReconstructWidget
@@ -30,6 +32,8 @@ _LAZY = {
     "show_mesh": "openstrate_nb.mesh",
     "mesh_summary": "openstrate_nb.mesh",
     "export_html": "openstrate_nb.export",
+    "provenance": "openstrate_nb._provenance",
+    "verify": "openstrate_nb._verify",
 }
 
 __all__ = ["__version__", *_api_all, *_LAZY, "load_ipython_extension", "unload_ipython_extension"]

@@ -2,8 +2,10 @@
 
 ``jupyter nbconvert --to html`` cannot do this offline (its widget manager comes from a
 CDN), so a result meant for someone without Jupyter is written here instead. The page lists
-where the mesh came from (video and its SHA-256, server, job, dates) and what it is (the
-numbers of :func:`openstrate_nb.mesh_summary`), so a file found later still explains itself.
+where the mesh came from (video and its SHA-256, server, job, dates), how it was made (the
+provenance the pipeline wrote into the GLB: versions, options, platform, wall time per stage)
+and what it is (the numbers of :func:`openstrate_nb.mesh_summary`), so a file found later
+still explains itself.
 """
 
 from __future__ import annotations
@@ -12,21 +14,18 @@ import base64
 import hashlib
 import io
 import os
-import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Union
 
+from ._provenance import provenance
 from ._viewer_page import viewer_page
 
 __all__ = ["export_html", "widget_provenance"]
 
 # A path, GLB bytes, a trimesh object, or a finished ReconstructWidget.
 MeshSource = Union[str, "os.PathLike[str]", bytes, Any]
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
 
 def _is_widget(source: Any) -> bool:
     # Duck-typed so this module never imports the widget stack.
@@ -53,26 +52,6 @@ def _mesh_bytes(source: MeshSource) -> tuple[bytes, str, str]:
                     f"not {type(source).__name__}.")
 
 
-def _video_sha256(widget: Any) -> str | None:
-    known = getattr(widget, "video_sha256", None)
-    if isinstance(known, str) and known:
-        return known
-    # Until the widget exposes it: the cache key of a file it read is the file's SHA-256
-    # (a URL's key is not, and is never shown as one).
-    source = getattr(widget, "_source", None)
-    if source is None or getattr(source, "video_url", None):
-        return None
-    key = getattr(source, "video_key", None)
-    if isinstance(key, str) and _SHA256.match(key):
-        return key
-    path = getattr(source, "path", None)
-    if path is not None and Path(path).is_file():
-        from .cache import file_sha256
-
-        return file_sha256(path)
-    return None
-
-
 def widget_provenance(widget: Any) -> dict[str, Any]:
     """Where a widget's result came from: video, its SHA-256, server, job and when it finished."""
     job = widget.job
@@ -80,13 +59,39 @@ def widget_provenance(widget: Any) -> dict[str, Any]:
     source = getattr(widget, "_source", None)
     details: dict[str, Any] = {
         "source video": getattr(widget, "filename", "") or extra.get("filename"),
-        "video sha256": _video_sha256(widget),
+        "video sha256": getattr(widget, "video_sha256", None),
         "video url": getattr(source, "video_url", None),
         "server": widget.client.base_url,
         "job": getattr(job, "job_id", None) or getattr(widget, "job_id", None),
         "reconstructed": extra.get("finished_at"),
     }
+    seconds = (extra.get("provenance") or {}).get("seconds")
+    if isinstance(seconds, dict) and seconds:
+        details["seconds per stage"] = ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()
+                                                 if isinstance(v, (int, float)) and not k.startswith("sfm_"))
     return {k: v for k, v in details.items() if v}
+
+
+def _recorded_rows(data: bytes, fmt: str) -> dict[str, Any]:
+    """How the mesh was made, from the provenance the pipeline wrote into the GLB (if it did)."""
+    if fmt != "glb":
+        return {}
+    try:
+        record = provenance(data)
+    except ValueError:
+        return {}
+    video = record.get("video") or {}
+    versions = record.get("versions") or {}
+    return {
+        "source video": video.get("name"),
+        "video sha256": video.get("sha256"),
+        "made with": ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "options": ", ".join(f"{k}={v}" for k, v in (record.get("options") or {}).items()),
+        "deterministic": "yes: the same video and version give this file bit for bit (openstrate-nb verify)"
+                         if record.get("deterministic") else "no (made without a seed)",
+        "platform": record.get("platform"),
+        "geometry sha256": record.get("geometry_sha256"),
+    }
 
 
 def _summary_rows(data: bytes, fmt: str) -> dict[str, Any]:
@@ -138,6 +143,7 @@ def export_html(mesh_or_glb: MeshSource, path: str | os.PathLike[str], *, title:
     else:
         data, fmt, name = _mesh_bytes(mesh_or_glb)
     details = {
+        **_recorded_rows(data, fmt),
         **found,
         **(provenance or {}),
         **_summary_rows(data, fmt),

@@ -61,7 +61,7 @@ def openstrate(line: str) -> Any:
         %openstrate stop
             Stop that server.
         %openstrate export PATH
-            Not available yet.
+            Write the latest finished widget's result as one HTML page that opens offline.
 
     The server is --base-url, else $OPENSTRATE_BASE_URL, else https://openstrate.com.
     `$name` and `{expression}` in the line are expanded from the notebook's variables.

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import trimesh
 
+from ._provenance import PROVENANCE_KEY, describe, provenance
+
 if TYPE_CHECKING:  # pragma: no cover
     import pythreejs
 
@@ -38,7 +40,20 @@ DEFAULT_MAX_FACES = 500_000
 
 
 def load_glb(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> trimesh.Trimesh:
-    """One ``Trimesh`` from a GLB: a scene's meshes are placed by their transforms and concatenated."""
+    """One ``Trimesh`` from a GLB: a scene's meshes are placed by their transforms and concatenated.
+
+    The GLB's provenance record (how openstrate_nb made it), if any, is kept in
+    ``mesh.metadata["openstrate_nb"]``.
+    """
+    mesh = _load_glb_mesh(path_or_bytes)
+    try:
+        mesh.metadata[PROVENANCE_KEY] = provenance(path_or_bytes)
+    except ValueError:
+        pass  # made elsewhere: nothing to keep
+    return mesh
+
+
+def _load_glb_mesh(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> trimesh.Trimesh:
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         loaded = trimesh.load(io.BytesIO(bytes(path_or_bytes)), file_type="glb")
     else:
@@ -68,9 +83,11 @@ def _only_untransformed_mesh(scene: trimesh.Scene) -> trimesh.Trimesh | None:
 
 
 def mesh_summary(mesh: trimesh.Trimesh) -> dict[str, Any]:
-    """Plain numbers about a mesh, ready for a table or a JSON log."""
+    """Plain numbers about a mesh, ready for a table or a JSON log (and, for a mesh
+    openstrate_nb made, ``provenance``: one line saying from which video and how)."""
     watertight = bool(mesh.is_watertight)
     bounds = np.asarray(mesh.bounds, dtype=float) if len(mesh.vertices) else np.zeros((2, 3))
+    record = mesh.metadata.get(PROVENANCE_KEY)
     return {
         "vertices": int(len(mesh.vertices)),
         "faces": int(len(mesh.faces)),
@@ -80,6 +97,7 @@ def mesh_summary(mesh: trimesh.Trimesh) -> dict[str, Any]:
         # The volume of an open surface is not a number anyone should use.
         "volume": float(abs(mesh.volume)) if watertight else None,
         "watertight": watertight,
+        **({"provenance": describe(record)} if isinstance(record, dict) else {}),
     }
 
 

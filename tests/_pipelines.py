@@ -30,7 +30,7 @@ def _count_frames(video_path: Path) -> int:
                                   "damaged") from None
 
 
-def quick_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+def quick_pipeline(video_path: Path, work_dir: Path, report, video_name=None) -> Artifacts:
     frames = _count_frames(video_path)
     delay = float(os.environ.get("OPENSTRATE_TEST_FRAME_DELAY", "0"))
     for index in range(frames):
@@ -48,7 +48,7 @@ def quick_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
     return Artifacts(glb=glb, cameras=cameras, stats={"frames": frames, "faces": len(mesh.faces)})
 
 
-def instant_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+def instant_pipeline(video_path: Path, work_dir: Path, report, video_name=None) -> Artifacts:
     """For load tests: no decoding, no heavy imports; copies the GLB named by OPENSTRATE_TEST_GLB."""
     report("copying", 1, 1)
     glb = work_dir / "mesh.glb"
@@ -56,12 +56,12 @@ def instant_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
     return Artifacts(glb=glb, stats={"bytes": video_path.stat().st_size})
 
 
-def crashing_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+def crashing_pipeline(video_path: Path, work_dir: Path, report, video_name=None) -> Artifacts:
     report("decoding", 1, 10)
     os._exit(9)  # like a SIGKILL by the OOM killer: no message, no cleanup
 
 
-def sleeping_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+def sleeping_pipeline(video_path: Path, work_dir: Path, report, video_name=None) -> Artifacts:
     for index in range(10_000):
         report("thinking", index, 10_000)
         time.sleep(0.05)

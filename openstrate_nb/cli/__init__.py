@@ -1,4 +1,4 @@
-"""``openstrate-nb``: reconstruct, status, download, serve and demo from a terminal.
+"""``openstrate-nb``: reconstruct, status, download, verify, serve and demo from a terminal.
 
 Failures end with one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -99,6 +99,20 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .._verify import verify
+
+    _print(f"reconstructing {Path(args.video).name} again as {Path(args.result).name} records it was made")
+    bar = ProgressBar("verify")
+    try:
+        outcome = verify(args.result, args.video, report=lambda stage, current, total: bar.update(
+            current / total if total else None, stage))
+    finally:
+        bar.close()
+    _print(str(outcome))
+    return 0 if outcome.reproduced else 1
+
+
 def _server_config(args: argparse.Namespace):
     from ..local import ServerConfig
 
@@ -184,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("url_or_id", metavar="URL_OR_ID")
     base_url(sub)
     sub.add_argument("--out", default=None, help="file or folder (default: here)")
+
+    sub = command("verify", cmd_verify, "reconstruct a result's video again and say whether the result is "
+                                        "reproduced bit for bit, or which stage first differs")
+    sub.add_argument("result", metavar="RESULT.glb", help="a GLB made by openstrate_nb's embedded server")
+    sub.add_argument("video", metavar="VIDEO", help="the video it was made from")
 
     def server_options(sub: argparse.ArgumentParser, port: int) -> None:
         sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")

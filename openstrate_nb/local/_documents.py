@@ -70,4 +70,6 @@ def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[s
         if result.get("cameras"):
             doc["cameras_url"] = f"{base}/api/files/{result['cameras']}.json"
         doc["stats"] = result.get("stats") or {}
+        if result.get("provenance"):
+            doc["provenance"] = result["provenance"]
     return doc

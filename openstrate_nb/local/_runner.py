@@ -113,7 +113,7 @@ class JobRunner:
         try:
             video = self._source_video(job, work_dir)
             if video is not None:
-                self._run_process(job_id, video, work_dir)
+                self._run_process(job_id, video, work_dir, job.get("filename"))
         finally:
             if not self._stop.is_set():
                 shutil.rmtree(work_dir, ignore_errors=True)
@@ -133,7 +133,7 @@ class JobRunner:
             self.store.finish_job(job["job_id"], status="failed", code="fetch_failed", error=str(exc))
             return None
 
-    def _run_process(self, job_id: str, video: Path, work_dir: Path) -> None:
+    def _run_process(self, job_id: str, video: Path, work_dir: Path, video_name: str | None = None) -> None:
         log_path = self.files.root / "logs" / f"{job_id}.log"
         log_path.parent.mkdir(exist_ok=True)
         with self._lock:
@@ -141,7 +141,8 @@ class JobRunner:
                 return
             with log_path.open("ab") as log_file:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "openstrate_nb.local._worker", self.pipeline, str(video), str(work_dir)],
+                    [sys.executable, "-m", "openstrate_nb.local._worker", self.pipeline, str(video), str(work_dir),
+                     *([video_name] if video_name else [])],
                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file,
                     env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
                 )
@@ -201,6 +202,8 @@ class JobRunner:
 
     def _register(self, job_id: str, artifacts: dict[str, Any]) -> None:
         result: dict[str, Any] = {"stats": artifacts.get("stats") or {}}
+        if artifacts.get("provenance"):
+            result["provenance"] = artifacts["provenance"]
         job = self.store.job(job_id) or {}
         stem = Path(job.get("filename") or "reconstruction").stem
         for key, ext, kind in (("glb", "glb", "mesh"), ("points", "ply", "points"), ("cameras", "json", "cameras")):

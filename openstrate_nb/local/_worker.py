@@ -1,6 +1,6 @@
 """The program a worker process runs: one job, then exit.
 
-``python -m openstrate_nb.local._worker PIPELINE VIDEO WORK_DIR`` prints one JSON object
+``python -m openstrate_nb.local._worker PIPELINE VIDEO WORK_DIR [NAME]`` prints one JSON object
 per line on its original stdout: progress events, then ``done`` or ``failed``. Anything
 the pipeline's libraries print goes to stderr (the job's log), never into the protocol.
 
@@ -32,8 +32,8 @@ def load_pipeline(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), attr or "reconstruct")
 
 
-def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str]) -> None:
-    """Run the pipeline and write its events to ``out``."""
+def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str], video_name: str | None = None) -> None:
+    """Run the pipeline and write its events to ``out`` (``video_name``: the user's name for the video)."""
     from .pipeline._result import ReconstructionError
 
     def send(event: dict[str, Any]) -> None:
@@ -49,12 +49,13 @@ def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str]) 
             send({"event": "progress", "stage": str(stage), "current": int(current), "total": int(total)})
 
     try:
-        artifacts = load_pipeline(pipeline_spec)(video_path, work_dir, report)
+        artifacts = load_pipeline(pipeline_spec)(video_path, work_dir, report, video_name=video_name)
         send({"event": "done", "artifacts": {
             "glb": str(artifacts.glb),
             "points": str(artifacts.points) if artifacts.points else None,
             "cameras": str(artifacts.cameras) if artifacts.cameras else None,
             "stats": artifacts.stats,
+            "provenance": artifacts.provenance,
         }})
     except ReconstructionError as exc:
         send({"event": "failed", "error": str(exc), "code": getattr(exc, "code", "failed")})
@@ -91,7 +92,9 @@ def _die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     _die_with_parent()
-    pipeline_spec, video, work_dir = (argv if argv is not None else sys.argv[1:])[:3]
+    args = argv if argv is not None else sys.argv[1:]
+    pipeline_spec, video, work_dir = args[:3]
+    video_name = args[3] if len(args) > 3 else None
     # The protocol keeps the real stdout; everything else printed goes to stderr.
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         os.nice(10)  # the API and the notebook stay responsive on a 2-core laptop
     except (AttributeError, OSError):
         pass
-    run_job(pipeline_spec, Path(video), Path(work_dir), protocol)
+    run_job(pipeline_spec, Path(video), Path(work_dir), protocol, video_name)
     protocol.close()
 
 

@@ -18,7 +18,7 @@ SECONDS_PER_FRAME = 0.4
 MAX_FRAMES_REPORTED = 60
 
 
-def watchable_pipeline(video_path: Path, work_dir: Path, report) -> Artifacts:
+def watchable_pipeline(video_path: Path, work_dir: Path, report, video_name=None) -> Artifacts:
     import av
 
     with av.open(str(video_path)) as container:

@@ -24,7 +24,7 @@ __all__ = ["reconstruct", "PipelineOptions", "Artifacts", "ReconstructionError",
 
 
 def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
-                options: PipelineOptions | None = None) -> Artifacts:
+                options: PipelineOptions | None = None, video_name: str | None = None) -> Artifacts:
     """Reconstruct ``video_path`` into files under ``work_dir``.
 
     Calls ``report(stage, current, total)`` at least once a second; stages are "decoding",
@@ -32,7 +32,11 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     Raises :class:`ReconstructionError` with one actionable sentence and a ``code`` when the
     video cannot be reconstructed (too short, too dark, blurred, still camera, undecodable,
     too few views placed, no depth).
+
+    The GLB carries how it was made in ``asset.extras["openstrate_nb"]`` (the video's SHA-256
+    and ``video_name``, the options, the versions; see :func:`openstrate_nb.provenance`),
+    and with the default ``options.seed`` the same video gives the same bytes on every run.
     """
     from ._reconstruct import reconstruct as _run
 
-    return _run(video_path, work_dir, report, options=options)
+    return _run(video_path, work_dir, report, options=options, video_name=video_name)

@@ -9,6 +9,7 @@ with a sentence whose numbers are the ones that decided, and a ``code`` for prog
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._provenance import FORMAT as PROVENANCE_FORMAT
+from ..._provenance import PROVENANCE_KEY, array_digest, library_versions, platform_description
+from ...cache import file_sha256
 from . import decode, keyframes
 from ._options import PipelineOptions
 from ._progress import Progress
@@ -59,7 +63,7 @@ class Keyframes:
 
 
 def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
-                options: PipelineOptions | None = None) -> Artifacts:
+                options: PipelineOptions | None = None, video_name: str | None = None) -> Artifacts:
     import cv2
 
     opts = options or PipelineOptions()
@@ -68,13 +72,19 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     work_dir.mkdir(parents=True, exist_ok=True)
     progress = Progress(report)
     t_all = time.monotonic()
+    record = provenance_record(video_path, video_name or video_path.name, opts)
 
     footage = scan_video(video_path, opts, progress)
     keys = choose_keyframes(video_path, footage, work_dir / "keyframes", opts, progress)
+    record["stages"]["keyframes"] = array_digest(np.array([keys.frame_index[n] for n in keys.names]),
+                                                 *(keys.rgb[n] for n in keys.names))
     sparse = structure_from_motion(keys, work_dir / "sfm", opts, progress)
+    record["stages"]["sfm"] = array_digest(np.array([keys.frame_index[n] for n in sparse.names]), sparse.K,
+                                           sparse.dist, sparse.world_from_camera, sparse.points)
     views, dense_stats = dense_depth(keys, sparse, opts, progress)
+    record["stages"]["depth"] = array_digest(np.array([v.key for v in views]), *(v.depth for v in views))
     mesh = fuse_and_mesh(views, opts, progress)
-    files = export_result(work_dir, keys, sparse, mesh, progress)
+    files = export_result(work_dir, keys, sparse, mesh, progress, record)
 
     seconds = dict(progress.seconds)
     seconds.update({f"sfm_{k}": v for k, v in sparse.seconds.items()})
@@ -90,7 +100,25 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
         "largest_piece_share": round(mesh.largest_share, 4),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
-    return Artifacts(glb=files["glb"], points=files["points"], cameras=files["cameras"], stats=stats)
+    return Artifacts(glb=files["glb"], points=files["points"], cameras=files["cameras"], stats=stats,
+                     provenance={**record, "seconds": stats["seconds"]})
+
+
+def provenance_record(video_path: Path, video_name: str, opts: PipelineOptions) -> dict:
+    """What decides the result, before it is made (see :mod:`openstrate_nb._provenance`).
+
+    ``num_threads`` is left out: the result does not depend on it, and the GLB's bytes must not either.
+    """
+    options = {k: v for k, v in dataclasses.asdict(opts).items() if k != "num_threads"}
+    return {
+        "format": PROVENANCE_FORMAT,
+        "video": {"sha256": file_sha256(video_path), "size": video_path.stat().st_size, "name": video_name},
+        "options": options,
+        "deterministic": opts.seed is not None,
+        "versions": library_versions(),
+        "platform": platform_description(),
+        "stages": {},
+    }
 
 
 # -- stages ------------------------------------------------------------------------------
@@ -287,14 +315,19 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
     return Mesh(verts, faces, colors, voxel, largest)
 
 
-def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress) -> dict[str, Path]:
+def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress,
+                  record: dict) -> dict[str, Path]:
+    """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera path."""
     from . import export
 
     with progress.stage("export", 3):
         poses = sparse.world_from_camera
         T = export.upright_transform(poses, sparse.points)
         glb = work_dir / "mesh.glb"
-        export.write_glb(glb, export.apply(T, mesh.verts), mesh.faces, mesh.colors)
+        # The digest of exactly what the GLB stores: float32 positions, uint32 indices, RGB.
+        verts, faces = export.apply(T, mesh.verts).astype(np.float32), mesh.faces.astype(np.uint32)
+        record["geometry_sha256"] = record["stages"]["mesh"] = array_digest(verts, faces, mesh.colors)
+        export.write_glb(glb, verts, faces, mesh.colors, extras={PROVENANCE_KEY: record})
         progress("export", 1, 3)
         points_path = work_dir / "points.ply"
         export.write_ply_points(points_path, export.apply(T, sparse.points), sparse.colors)

@@ -1,6 +1,7 @@
 """What a reconstruction pipeline hands back to the embedded server's worker.
 
-A pipeline is a plain function ``(video_path, work_dir, report) -> Artifacts``. It calls
+A pipeline is a plain function ``(video_path, work_dir, report, *, video_name) -> Artifacts``
+(``video_name``: the name the user gave the video, for the provenance record). It calls
 ``report(stage, current, total)`` as it goes (the worker forwards at most a few calls a
 second), writes its files under ``work_dir`` and raises :class:`ReconstructionError` with
 one sentence a user can act on when the video cannot be reconstructed.
@@ -37,3 +38,5 @@ class Artifacts:
     points: Path | None = None
     cameras: Path | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    #: how the result was made (openstrate_nb._provenance), wall time per stage included
+    provenance: dict[str, Any] = field(default_factory=dict)

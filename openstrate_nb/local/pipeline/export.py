@@ -123,12 +123,20 @@ def apply(T: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return pts @ T[:3, :3].T + T[:3, 3]
 
 
-def write_glb(path: Path, verts: np.ndarray, faces: np.ndarray, colors: np.ndarray) -> None:
+def write_glb(path: Path, verts: np.ndarray, faces: np.ndarray, colors: np.ndarray,
+              extras: dict | None = None) -> None:
+    """A coloured triangle mesh as GLB; ``extras`` goes to glTF's ``asset.extras``."""
     import trimesh
+    from trimesh.exchange.gltf import export_glb
 
     rgba = np.concatenate([colors, np.full((len(colors), 1), 255, np.uint8)], axis=1)
     mesh = trimesh.Trimesh(vertices=verts, faces=faces, vertex_colors=rgba, process=False)
-    mesh.export(str(path), file_type="glb")
+
+    def add_extras(tree: dict) -> None:
+        if extras:
+            tree.setdefault("asset", {})["extras"] = extras
+
+    path.write_bytes(export_glb(trimesh.Scene(mesh), tree_postprocessor=add_extras))
 
 
 def write_ply_points(path: Path, points: np.ndarray, colors: np.ndarray) -> None:

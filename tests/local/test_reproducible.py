@@ -1,0 +1,129 @@
+"""The same video gives the same files, says how they were made, and can be proven again.
+
+Two ``openstrate-nb serve`` processes (their own ports and data directories, one and two
+workers) reconstruct the bundled sample with the real pipeline at the same time; their GLB,
+points and cameras must be the same bytes. ``openstrate-nb verify`` then reconstructs the
+sample a third time, in its own process, and must say the result is reproduced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+import trimesh
+from _servers import ServerProcess
+
+from openstrate_nb import OpenStrate, __version__, provenance
+from openstrate_nb._provenance import array_digest
+from openstrate_nb._verify import STAGES, first_difference, verify
+from openstrate_nb.local import sample_video
+
+pytestmark = pytest.mark.slow
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory):
+    """The sample reconstructed by two server processes at once: {workers: (job, {kind: bytes})}."""
+    servers = {workers: ServerProcess(tmp_path_factory.mktemp(f"repro-{workers}"), "--workers", str(workers)).start()
+               for workers in (1, 2)}
+
+    def reconstruct(server: ServerProcess):
+        with OpenStrate(server.base_url, poll_interval=0.5) as client:
+            job = client.wait(client.upload(sample_video()).job_id, timeout=600)
+            files = {kind: httpx.get(job.to_dict()[f"{kind}_url"]).content
+                     for kind in ("glb_asset", "points", "cameras")}
+            return job, files
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            done = dict(zip(servers, pool.map(reconstruct, servers.values())))
+        yield done
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def test_two_server_processes_give_the_same_bytes(two_servers):
+    (_, one), (_, two) = two_servers[1], two_servers[2]
+    for kind in ("glb_asset", "points", "cameras"):
+        assert _sha256(one[kind]) == _sha256(two[kind]), f"{kind} differs between the two servers"
+
+
+def test_the_glb_and_the_job_document_say_how_the_result_was_made(two_servers):
+    import pycolmap
+
+    job, files = two_servers[1]
+    record = provenance(files["glb_asset"])
+    video = sample_video()
+    assert record["video"] == {"sha256": _sha256(video.read_bytes()), "size": video.stat().st_size,
+                               "name": video.name}
+    assert record["deterministic"] is True and record["options"]["seed"] == 0
+    assert "num_threads" not in record["options"]  # the result does not depend on it
+    assert record["versions"]["openstrate_nb"] == __version__
+    assert record["versions"]["pycolmap"] == pycolmap.__version__
+    assert record["versions"]["numpy"] == np.__version__ and record["versions"]["ffmpeg"]
+    assert record["platform"] and set(record["stages"]) == set(STAGES)
+    # The geometry digest is of what the GLB holds: float32 positions, uint32 indices, RGB.
+    mesh = trimesh.load(trimesh.util.wrap_as_stream(files["glb_asset"]), file_type="glb", process=False)
+    [geometry] = mesh.geometry.values()
+    assert record["geometry_sha256"] == array_digest(np.asarray(geometry.vertices, np.float32),
+                                                     np.asarray(geometry.faces, np.uint32),
+                                                     np.asarray(geometry.visual.vertex_colors)[:, :3])
+    # The job document carries the same record, plus the wall time of every stage.
+    in_document = job.extra["provenance"]
+    assert {k: v for k, v in in_document.items() if k != "seconds"} == record
+    assert in_document["seconds"]["total"] > 0 and "fusion" in in_document["seconds"]
+    # And the widget's and mesh_summary's one line names the video and the mesh.
+    from openstrate_nb import load_glb, mesh_summary
+
+    line = mesh_summary(load_glb(files["glb_asset"]))["provenance"]
+    assert video.name in line and record["geometry_sha256"][:12] in line and "seed 0" in line
+
+
+def test_verify_reproduces_a_result_in_a_process_of_its_own(two_servers, tmp_path):
+    glb = tmp_path / "walk.glb"
+    glb.write_bytes(two_servers[2][1]["glb_asset"])
+    done = subprocess.run([sys.executable, "-m", "openstrate_nb.cli", "verify", str(glb), str(sample_video())],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Reproduced: the re-run gave walk.glb bit for bit" in done.stdout
+
+
+def test_verify_names_the_video_when_it_is_another_one(two_servers, tmp_path):
+    glb = tmp_path / "walk.glb"
+    glb.write_bytes(two_servers[1][1]["glb_asset"])
+    other = tmp_path / "other.mp4"
+    other.write_bytes(sample_video().read_bytes() + b"\0")
+    outcome = verify(glb, other)
+    assert not outcome.reproduced and outcome.first_difference == "video"
+    assert "other.mp4 is not the video walk.glb was made from" in str(outcome)
+
+
+def test_the_first_stage_that_differs_is_named_not_the_later_ones():
+    recorded = {stage: f"{stage}-digest" for stage in STAGES}
+    assert first_difference(recorded, dict(recorded)) is None
+    assert first_difference(recorded, {**recorded, "sfm": "x", "depth": "y", "mesh": "z"}) == "sfm"
+    assert first_difference(recorded, {**recorded, "mesh": "z"}) == "mesh"
+
+
+def test_results_without_provenance_are_refused_in_one_sentence(tmp_path):
+    made_elsewhere = tmp_path / "box.glb"
+    made_elsewhere.write_bytes(trimesh.creation.box().export(file_type="glb"))
+    with pytest.raises(ValueError, match="carry no openstrate_nb provenance"):
+        provenance(made_elsewhere)
+    not_a_glb = tmp_path / "notes.glb"
+    not_a_glb.write_text("hello")
+    with pytest.raises(ValueError, match="not a GLB file"):
+        provenance(not_a_glb)
+    with pytest.raises(FileNotFoundError, match="No video at"):
+        verify(made_elsewhere, tmp_path / "missing.mp4")
