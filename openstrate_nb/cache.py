@@ -3,8 +3,11 @@
 Running a notebook again with the same video should attach to the job that already
 finished, not upload and reconstruct again. Jobs are keyed by the video's SHA-256 (or, for a
 video given by URL, by the URL) together with the server's base URL, because a job id means
-nothing on another server. Downloaded GLBs are keyed by server and asset id, so a result is
-fetched once whichever way the widget reached it (a path, a URL or a job id).
+nothing on another server. A server is named by its lasting id when it has one (the embedded
+server's ``server_id`` stays with its data directory, whatever port ``%openstrate serve``
+picks), else by its base URL (:func:`server_identity`). Downloaded GLBs are keyed by server
+and asset id, so a result is fetched once whichever way the widget reached it (a path, a URL
+or a job id).
 
 Layout under :func:`cache_dir`::
 
@@ -30,6 +33,7 @@ __all__ = [
     "file_sha256",
     "url_key",
     "server_key",
+    "server_identity",
     "lookup_job",
     "record_job",
     "forget_job",
@@ -64,17 +68,23 @@ def url_key(video_url: str) -> str:
     return hashlib.sha256(f"url:{video_url}".encode()).hexdigest()
 
 
-def server_key(base_url: str) -> str:
-    return hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
+def server_identity(base_url: str, server_id: str | None) -> str:
+    """What names a server in this cache: its lasting id if it has one, else its base URL."""
+    return f"server-id:{server_id}" if server_id else base_url.rstrip("/")
 
 
-def _job_record_path(video_key: str, base_url: str, root: Path | None) -> Path:
-    return (root or cache_dir()) / "jobs" / server_key(base_url) / f"{video_key}.json"
+def server_key(server: str) -> str:
+    """The directory name of a server (a base URL or a :func:`server_identity`)."""
+    return hashlib.sha256(server.rstrip("/").encode()).hexdigest()[:16]
 
 
-def lookup_job(video_key: str, base_url: str, *, root: Path | None = None) -> dict[str, Any] | None:
+def _job_record_path(video_key: str, server: str, root: Path | None) -> Path:
+    return (root or cache_dir()) / "jobs" / server_key(server) / f"{video_key}.json"
+
+
+def lookup_job(video_key: str, server: str, *, root: Path | None = None) -> dict[str, Any] | None:
     """The record of the job this video started on this server, or None."""
-    path = _job_record_path(video_key, base_url, root)
+    path = _job_record_path(video_key, server, root)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -83,25 +93,25 @@ def lookup_job(video_key: str, base_url: str, *, root: Path | None = None) -> di
     return record if isinstance(record, dict) and record.get("job_id") else None
 
 
-def record_job(video_key: str, base_url: str, job_id: str, *, root: Path | None = None, **details: Any) -> Path:
+def record_job(video_key: str, server: str, job_id: str, *, root: Path | None = None, **details: Any) -> Path:
     """Remember that this video on this server is job ``job_id`` (``details``: upload_url, filename, ...)."""
-    record = {"job_id": job_id, "base_url": base_url.rstrip("/"), "video_key": video_key,
+    record = {"job_id": job_id, "server": server.rstrip("/"), "video_key": video_key,
               "recorded_at": time.time(), **{k: v for k, v in details.items() if v is not None}}
-    path = _job_record_path(video_key, base_url, root)
+    path = _job_record_path(video_key, server, root)
     write_atomic(path, json.dumps(record, indent=2).encode())
     return path
 
 
-def forget_job(video_key: str, base_url: str, *, root: Path | None = None) -> None:
-    _job_record_path(video_key, base_url, root).unlink(missing_ok=True)
+def forget_job(video_key: str, server: str, *, root: Path | None = None) -> None:
+    _job_record_path(video_key, server, root).unlink(missing_ok=True)
 
 
-def mesh_path(base_url: str, asset: str, *, root: Path | None = None) -> Path:
+def mesh_path(server: str, asset: str, *, root: Path | None = None) -> Path:
     """Where the GLB ``asset`` (``{id}.glb``) from this server lives once downloaded."""
     name = Path(asset).name  # an asset id from a server never chooses a directory
     if "." not in name:
         name += ".glb"
-    return (root or cache_dir()) / "meshes" / server_key(base_url) / name
+    return (root or cache_dir()) / "meshes" / server_key(server) / name
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -77,6 +77,7 @@ class _BaseClient:
         token = token or os.environ.get("OPENSTRATE_TOKEN")
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
+        self._server_id: str | None | bool = False  # False: not asked yet
 
     # -- URLs -------------------------------------------------------------------------
 
@@ -131,6 +132,18 @@ class _BaseClient:
                 f"{response.request.url} answered {response.status_code} with a body that is not JSON; "
                 "check that base_url points at an OpenStrate server."
             ) from None
+
+    @staticmethod
+    def _parse_server_id(response: httpx.Response) -> str | None:
+        """The ``server_id`` of the root document, or None from a server that has none."""
+        if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        value = body.get("server_id") if isinstance(body, dict) else None
+        return value if isinstance(value, str) and value else None
 
     def _job(self, response: httpx.Response, job_id: str | None = None) -> Job:
         return Job.from_dict(self._json(response), base_url=self.base_url, job_id=job_id)
@@ -214,6 +227,18 @@ class OpenStrate(_BaseClient):
     def status(self, job_id: str) -> Job:
         return self._status(job_id)[0]
 
+    def server_id(self) -> str | None:
+        """The server's lasting identity, or None (the hosted service has none).
+
+        An embedded server keeps its id with its data directory, across restarts and ports;
+        the widget's cache of finished jobs is keyed by it. Asked once per client.
+        """
+        if self._server_id is False:
+            with self._transport_errors():
+                response = self._http.get(self.url("/"))
+            self._server_id = self._parse_server_id(response)
+        return self._server_id  # type: ignore[return-value]
+
     def _status(self, job_id: str) -> tuple[Job, float | None]:
         with self._transport_errors():
             response = self._http.get(self.url(f"/api/reconstruct/status/{job_id}"))
@@ -296,6 +321,14 @@ class AsyncOpenStrate(_BaseClient):
 
     async def status(self, job_id: str) -> Job:
         return (await self._status(job_id))[0]
+
+    async def server_id(self) -> str | None:
+        """The server's lasting identity, or None (see :meth:`OpenStrate.server_id`)."""
+        if self._server_id is False:
+            with self._transport_errors():
+                response = await self._http.get(self.url("/"))
+            self._server_id = self._parse_server_id(response)
+        return self._server_id  # type: ignore[return-value]
 
     async def _status(self, job_id: str) -> tuple[Job, float | None]:
         with self._transport_errors():

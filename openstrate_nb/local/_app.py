@@ -45,6 +45,7 @@ class Service:
         self.files = FileStore(config.data_dir)
         self.files.clear_tmp()
         self.store = Store(config.data_dir / "openstrate.sqlite3")
+        self.server_id = self.store.server_id()
         fetcher = VideoFetcher(max_bytes=config.max_upload_bytes, allow_private=config.allow_private_urls)
         self.runner = JobRunner(self.store, self.files, workers=config.workers, pipeline=config.pipeline,
                                 time_limit=config.job_timeout, fetch=fetcher)
@@ -215,7 +216,8 @@ async def openapi(request: Request) -> Response:
 
 
 async def index(request: Request) -> Response:
-    return JSONResponse({"service": "openstrate_nb embedded server", "openapi": OPENAPI_PATH})
+    return JSONResponse({"service": "openstrate_nb embedded server", "openapi": OPENAPI_PATH,
+                         "server_id": _service(request).server_id})
 
 
 # -- internal endpoints ----------------------------------------------------------------------

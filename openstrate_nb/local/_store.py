@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -64,6 +68,13 @@ class Store:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         if "code" not in columns:  # a data directory made before failure codes existed
             self._db.execute("ALTER TABLE jobs ADD COLUMN code TEXT")
+
+    def server_id(self) -> str:
+        """This data directory's identity, made once and kept: clients key their caches by it
+        rather than by the port, which changes every time ``%openstrate serve`` starts."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('server_id', ?)", (uuid.uuid4().hex,))
+            return self._db.execute("SELECT value FROM meta WHERE key = 'server_id'").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import cache
+from .._provenance import PROVENANCE_KEY, describe
 from ..api import (
     APIConnectionError,
     Job,
@@ -28,11 +29,31 @@ from ..api import (
 )
 from ._progress import Throttle, TransferMeter, job_elapsed
 
-__all__ = ["Source", "Runner", "Cancelled"]
+__all__ = ["Source", "Runner", "Cancelled", "cached_job_record", "cache_server"]
 
 #: Polls of one unknown status before the widget stops and says so (the contract: never loop forever).
 _MAX_UNKNOWN_POLLS = 30
 _TICK = 0.1
+
+
+def cache_server(client: OpenStrate) -> str:
+    """How the cache names the client's server: its lasting id if it has one, else its URL."""
+    return cache.server_identity(client.base_url, client.server_id())
+
+
+def cached_job_record(client: OpenStrate, video_key: str) -> dict[str, Any] | None:
+    """The cache's record of this video's job on this server, if the server still has the
+    job and it did not fail (a failed one is run again)."""
+    server = cache_server(client)
+    record = cache.lookup_job(video_key, server)
+    if record is None:
+        return None
+    try:
+        job = client.status(record["job_id"])
+    except NotFoundError:
+        cache.forget_job(video_key, server)
+        return None
+    return None if job.status == JobStatus.FAILED else record
 
 
 class Cancelled(Exception):
@@ -133,20 +154,13 @@ class Runner(threading.Thread):
     def _cached_job(self, video_key: str) -> str | None:
         if not self.use_cache or self.force:
             return None
-        record = cache.lookup_job(video_key, self.client.base_url)
+        record = cached_job_record(self.client, video_key)
         if record is None:
-            return None
-        try:
-            job = self.client.status(record["job_id"])
-        except NotFoundError:
-            cache.forget_job(video_key, self.client.base_url)
-            return None
-        if job.status == JobStatus.FAILED:
             return None
         self.source.upload_url = self.source.upload_url or record.get("upload_url")
         self.source.discard_temporary()
         self.sink._set(from_cache=True, notice="Same video as before: attached to its job instead of uploading again.")
-        return job.job_id
+        return str(record["job_id"])
 
     def _upload(self, video_key: str) -> str:
         s = self.source
@@ -185,7 +199,7 @@ class Runner(threading.Thread):
         self.sink._set(job_id=job_id)
         self.source.job_id = job_id
         if self.use_cache:
-            cache.record_job(video_key, self.client.base_url, job_id, upload_url=self.source.upload_url,
+            cache.record_job(video_key, cache_server(self.client), job_id, upload_url=self.source.upload_url,
                              filename=self.source.filename)
         self.source.discard_temporary()
 
@@ -249,7 +263,7 @@ class Runner(threading.Thread):
 
         if not job.asset:
             raise RuntimeError(f"Job {job.job_id} is complete but names no GLB to download.")
-        target = cache.mesh_path(self.client.base_url, job.asset)
+        target = cache.mesh_path(cache_server(self.client), job.asset)
         if not target.exists():
             self.sink._set(phase="downloading")
             self.client.download(job, target)
@@ -258,7 +272,9 @@ class Runner(threading.Thread):
         scene = meshes.show_mesh(mesh, max_faces=self.max_faces)
         view_url = job.view_url or self.client.view_url(job.asset)
         self.sink._set_result(mesh, scene, target)
-        self.sink._set(view_url=view_url, mesh_faces=int(len(mesh.faces)))
+        record = mesh.metadata.get(PROVENANCE_KEY)
+        self.sink._set(view_url=view_url, mesh_faces=int(len(mesh.faces)),
+                       made_with=describe(record) if isinstance(record, dict) else "")
 
 
 def _message(exc: BaseException) -> str:

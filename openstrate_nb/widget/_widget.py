@@ -23,7 +23,7 @@ import traitlets as t
 
 from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, OpenStrate, OpenStrateError, WaitTimeout
 from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
-from ._runner import Runner, Source
+from ._runner import Runner, Source, cached_job_record
 from ._progress import TransferMeter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,6 +84,8 @@ class ReconstructWidget(anywidget.AnyWidget):
     view_url = t.Unicode("").tag(sync=True)
     mesh_faces = t.Int(0).tag(sync=True)
     from_cache = t.Bool(False).tag(sync=True)
+    #: one line on how the result was made (its provenance), shown under the result
+    made_with = t.Unicode("").tag(sync=True)
     can_retry = t.Bool(False).tag(sync=True)
     #: {"sent", "total", "rate"} of the browser → kernel and kernel → server hops
     kernel_hop = t.Dict({}).tag(sync=True)
@@ -267,7 +269,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._scene_box.children = ()
         self._job = self._mesh = self._scene = self._mesh_path = None
         self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0,
-                  current_frame=0, total_frames=0, view_url="", mesh_faces=0, from_cache=False, can_retry=False,
+                  current_frame=0, total_frames=0, view_url="", mesh_faces=0, from_cache=False, can_retry=False, made_with="",
                   filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
                   **({"job_id": source.job_id} if source.job_id else {}))
         self._runner = Runner(self, self._client, source, force=self._force if force is None else force,
@@ -320,11 +322,30 @@ class ReconstructWidget(anywidget.AnyWidget):
                 self._receiver.abort()
             self._receiver = ChunkReceiver.open(str(content.get("id")), str(content.get("name", "")),
                                                 content.get("size"), max_bytes=self._client.max_upload_bytes)
+            known = self._known_job(content.get("sha256"))
+            if known is not None:
+                receiver, self._receiver = self._receiver, None
+                receiver.abort()
+                self.send({"type": "known", "id": receiver.upload_id})
+                self._start(Source(job_id=str(known["job_id"]), filename=receiver.filename,
+                                   video_key=str(content["sha256"]), upload_url=known.get("upload_url")))
+                self._set(from_cache=True, kernel_hop={},
+                          notice="Same video as before: attached to its job; nothing was sent again.")
+                return
             self._kernel_meter = TransferMeter(self._receiver.size)
             self._set(phase="receiving", error="", notice="", filename=self._receiver.filename, job_id="",
                       status="", stage="", percent=-1.0, view_url="", can_retry=False,
                       kernel_hop=self._kernel_meter.snapshot(), server_hop={})
             self.send({"type": "ready", "id": self._receiver.upload_id})
+
+    def _known_job(self, sha256: Any) -> dict[str, Any] | None:
+        """The cached job of the video the browser hashed, so its bytes need not be sent."""
+        if not (self._use_cache and not self._force and isinstance(sha256, str) and len(sha256) == 64):
+            return None
+        try:
+            return cached_job_record(self._client, sha256.lower())
+        except OpenStrateError:
+            return None  # the server is unreachable now: receive the bytes; the run will say so
 
     def _receive_chunk(self, content: dict[str, Any], buffers: list[Any]) -> None:
         with self._lock:

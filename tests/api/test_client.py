@@ -198,3 +198,20 @@ def test_relative_urls_in_documents_are_made_absolute():
     assert job.asset == "a.glb" and job.asset_id == "a" and job.mission_id == "m1"
     assert job.extra == {"new_field": 3}
 
+
+
+def test_an_embedded_server_names_itself_the_same_across_restarts(make_client, start_server, tmp_path):
+    data = tmp_path / "data"
+    first = start_server(data_dir=data)
+    first_id = make_client(first.base_url).server_id()
+    first.stop()
+    again = start_server(data_dir=data)
+    assert make_client(again.base_url).server_id() == first_id
+    assert make_client().server_id() not in (None, first_id)  # another data directory, another server
+
+
+def test_a_server_without_an_identity_is_known_by_its_url():
+    # The hosted service's root is a web page, not a JSON document with a server_id.
+    pages = httpx.MockTransport(lambda r: httpx.Response(200, text="<html>OpenStrate</html>",
+                                                         headers={"content-type": "text/html"}))
+    assert OpenStrate("http://t", transport=pages).server_id() is None

@@ -4,7 +4,8 @@ One notebook walks the whole story a user sees, in order: the widget renders; a 
 video set on the picker's file input travels to the kernel and on to the server with both
 bars advancing; reconstruction progress moves while no cell runs and while another cell
 sleeps; the /view iframe and the pythreejs view show the mesh; after a kernel restart,
-``ReconstructWidget(job_id=...)`` shows the same result.
+``ReconstructWidget(job_id=...)`` shows the same result; picking the same video again sends
+nothing and attaches to that job.
 """
 
 from __future__ import annotations
@@ -150,6 +151,20 @@ def test_picker_upload_progress_result_and_reattach_in_jupyterlab(jupyter, opens
     assert again.locator(".osnb-result iframe").get_attribute("src") == src
     colours_again = _screenshot_canvas(page, nb.cell(2), artifacts, "lab-4-reattached.png")
     assert colours_again > 200, colours_again
+
+    # The same video picked again: the browser hashes it, the kernel knows its job, and not
+    # a byte crosses either hop.
+    nb.run_cell(3, f"fresh = ReconstructWidget(base_url={openstrate_server.base_url!r}, poll_interval=0.2)\nfresh")
+    fresh = nb.cell(3).locator(".osnb")
+    fresh.wait_for(timeout=60_000)
+    nb.wait_idle()
+    page.evaluate("() => { window.__osnbLog = []; }")
+    fresh.evaluate(RECORD_ROWS)
+    fresh.locator("input[type=file]").set_input_files(str(video))
+    fresh.locator(".osnb-pill", has_text="Complete").wait_for(timeout=120_000)
+    assert "nothing was sent again" in fresh.locator(".osnb-notice").inner_text()
+    assert not [text for text in _log(page, "kernel") + _log(page, "server") if text]
+    assert fresh.locator(".osnb-job code").inner_text().strip() == job_id
 
 
 def test_run_all_reproduces_a_kernel_side_video_in_notebook7(jupyter, openstrate_server, notebook_root,

@@ -6,16 +6,18 @@ deterministic are compared with the saved output; cells that show widgets, timin
 reconstruction numbers are marked ``# NBVAL_IGNORE_OUTPUT`` and checked by the ``assert``
 cells after them instead.
 
-All three reconstruct the bundled sample video. They share one reconstruction: one
-embedded server (real pipeline) for the session, named by OPENSTRATE_BASE_URL, and one
-widget cache (OPENSTRATE_NB_CACHE), so the first notebook reconstructs and the others attach
-to its finished job, exactly as a user's second notebook on the same server would.
+All three reconstruct the bundled sample video. Each starts its own embedded server with
+``%openstrate serve`` (a new port every time), as a user's notebook does, over one data
+directory (OPENSTRATE_NB_DATA) and one widget cache (OPENSTRATE_NB_CACHE): the first notebook
+reconstructs and the others attach to its finished job, because the cache knows the server
+by its data directory, not its port. Running quickstart again must send and start nothing.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -36,19 +38,16 @@ def test_every_notebook_is_tested():
 
 
 @pytest.fixture(scope="session")
-def notebook_server(tmp_path_factory):
-    """The embedded server with the real CPU pipeline, as ``%openstrate serve`` would start it."""
-    from openstrate_nb.local import start
-
-    with start(port=0, data_dir=tmp_path_factory.mktemp("notebook-server")) as srv:
-        yield srv
+def notebook_data(tmp_path_factory) -> Path:
+    """The embedded servers' data folder (``%openstrate serve`` puts its server/ inside)."""
+    return tmp_path_factory.mktemp("notebook-data")
 
 
 @pytest.fixture(scope="session")
-def notebook_env(notebook_server, tmp_path_factory) -> dict[str, str]:
+def notebook_env(notebook_data, tmp_path_factory) -> dict[str, str]:
     env = {
-        **os.environ,
-        "OPENSTRATE_BASE_URL": notebook_server.base_url,
+        **{k: v for k, v in os.environ.items() if k != "OPENSTRATE_BASE_URL"},  # each notebook serves itself
+        "OPENSTRATE_NB_DATA": str(notebook_data),
         "OPENSTRATE_NB_CACHE": str(tmp_path_factory.mktemp("notebook-cache")),
         # The kernel imports openstrate_nb from this checkout, whatever is installed.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
@@ -62,14 +61,36 @@ def run_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("notebook-run")
 
 
-@pytest.mark.parametrize("name", ORDER)
-def test_notebook_runs_offline_and_matches_its_saved_outputs(name, notebook_env, run_dir):
+def _run_notebook(name: str, env: dict[str, str], run_dir: Path) -> None:
     notebook = shutil.copy(NOTEBOOKS / f"{name}.ipynb", run_dir)
     command = [
         sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
         "--nbval-sanitize-with", str(SANITIZE), "--nbval-cell-timeout", "900",
         "-p", "no:cacheprovider", "-o", "addopts=", f"--rootdir={run_dir}", "-q", Path(notebook).name,
     ]
-    result = subprocess.run(command, cwd=run_dir, env=notebook_env, capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(command, cwd=run_dir, env=env, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, f"nbval failed on {name}.ipynb:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
     assert "passed" in result.stdout and " failed" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ORDER)
+def test_notebook_runs_offline_and_matches_its_saved_outputs(name, notebook_env, run_dir):
+    _run_notebook(name, notebook_env, run_dir)
+
+
+def _uploads_and_jobs(data: Path) -> tuple[int, int, int]:
+    """(videos stored, their bytes, jobs) in the embedded server's data folder."""
+    database = data / "server" / "openstrate.sqlite3"
+    if not database.exists():
+        return 0, 0, 0
+    with sqlite3.connect(database) as db:
+        videos, size = db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files WHERE kind = 'video'").fetchone()
+        return videos, size, db.execute("SELECT count(*) FROM jobs").fetchone()[0]
+
+
+def test_quickstart_run_again_in_a_new_kernel_sends_nothing_and_starts_no_job(notebook_env, notebook_data, run_dir):
+    if _uploads_and_jobs(notebook_data)[2] == 0:  # run on its own: make the first run here
+        _run_notebook("quickstart", notebook_env, run_dir)
+    before = _uploads_and_jobs(notebook_data)
+    _run_notebook("quickstart", notebook_env, run_dir)
+    assert _uploads_and_jobs(notebook_data) == before

@@ -3,6 +3,7 @@ into the widget's handler, read the traits and the kernel's replies back."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -60,7 +61,9 @@ class FakeBrowser:
 
     def send_file(self, data: bytes, name: str = "walk.mp4", *, chunk: int = 4096, upload_id: str = "u1",
                   end: bool = True) -> None:
-        self.message({"type": "upload_start", "id": upload_id, "name": name, "size": len(data)})
+        """Hash first, as the front end does; chunks only after ``ready`` (not after ``known``)."""
+        self.message({"type": "upload_start", "id": upload_id, "name": name, "size": len(data),
+                      "sha256": hashlib.sha256(data).hexdigest()})
         if not self.replies_of("ready"):
             return
         for index, offset in enumerate(range(0, len(data), chunk)):

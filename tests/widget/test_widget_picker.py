@@ -60,7 +60,20 @@ def test_a_second_pick_of_the_same_video_attaches_to_the_finished_job(make_widge
     browser.send_file(video.read_bytes())
     second.wait(timeout=120)
     assert second.from_cache and second.job_id == first.job_id
-    assert second.server_hop == {}  # nothing was uploaded again
+    # The browser's hash was enough: not a byte went to the kernel, nor to the server.
+    assert browser.replies_of("known") and not browser.replies_of("ready") and not browser.replies_of("ack")
+    assert second.kernel_hop == {} and second.server_hop == {}
+    assert second.mesh is not None and second.mesh_path == first.mesh_path
+
+
+def test_a_known_hash_from_a_browser_is_still_checked_for_type_and_size(make_widget, browser_for, video):
+    first = make_widget()
+    browser_for(first).send_file(video.read_bytes())
+    first.wait(timeout=120)
+    second = make_widget()
+    browser = browser_for(second)
+    browser.send_file(video.read_bytes(), name="walk.txt")
+    assert not browser.replies_of("known") and "not a video" in browser.replies_of("abort")[0]["message"]
 
 
 def test_a_chunk_out_of_order_stops_the_upload_and_removes_the_temp_file(make_widget, browser_for, video):

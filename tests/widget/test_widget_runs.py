@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import sqlite3
 import threading
 import time
 
@@ -73,6 +74,28 @@ def test_another_server_does_not_share_the_cache(make_widget, video, start_serve
     w = make_widget(video, client=OpenStrate(other.base_url, poll_interval=0.05))
     w.wait(timeout=120)
     assert not w.from_cache and w.job_id != first.job_id
+
+
+def test_the_same_server_restarted_on_another_port_is_still_the_same_cache(make_widget, video, tmp_path):
+    """``%openstrate serve`` picks a new port every time: the cache follows the data directory."""
+    from openstrate_nb.local import start
+
+    data = tmp_path / "data"
+    with start(port=0, data_dir=data, pipeline="_pipelines:quick_pipeline") as first_run:
+        first = make_widget(video, client=OpenStrate(first_run.base_url, poll_interval=0.05))
+        first.wait(timeout=120)
+        first_id, first_url = OpenStrate(first_run.base_url).server_id(), first_run.base_url
+    with start(port=0, data_dir=data, pipeline="_pipelines:quick_pipeline") as second_run:
+        assert second_run.base_url != first_url
+        client = OpenStrate(second_run.base_url, poll_interval=0.05)
+        assert client.server_id() == first_id
+        again = make_widget(video, client=client)
+        again.wait(timeout=120)
+        assert again.from_cache and again.job_id == first.job_id and again.server_hop == {}
+        assert again.mesh_path == first.mesh_path  # not downloaded again either
+        with sqlite3.connect(data / "openstrate.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM jobs").fetchone()[0] == 1
+            assert db.execute("SELECT count(*) FROM files WHERE kind = 'video'").fetchone()[0] == 1
 
 
 def test_video_url_and_job_id_ways_in(make_widget, client, video):

@@ -11,6 +11,7 @@ import { PHASE_LABELS, duration, hop } from './format.js';
 const TRAITS = [
   'phase', 'status', 'stage', 'current_frame', 'total_frames', 'percent', 'elapsed', 'error', 'notice',
   'job_id', 'filename', 'view_url', 'mesh_faces', 'from_cache', 'can_retry', 'kernel_hop', 'server_hop', 'accept',
+  'made_with',
 ];
 const PICKABLE = new Set(['idle', 'cancelled', 'failed']);
 const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting']);
@@ -87,7 +88,8 @@ function render({ model, el }) {
     title: 'OpenStrate mesh viewer',
   });
   const openLink = h('a', { target: '_blank', rel: 'noopener noreferrer', text: 'Open in a new tab ↗' });
-  const result = h('div', { class: 'osnb-result', hidden: '' }, [frame, openLink]);
+  const madeWith = h('div', { class: 'osnb-made', hidden: '' });
+  const result = h('div', { class: 'osnb-result', hidden: '' }, [frame, openLink, madeWith]);
 
   const root = h('div', { class: 'osnb', 'aria-live': 'polite' }, [style, head, drop, bars, notice, error, actions, jobLine, result]);
   el.appendChild(root);
@@ -174,6 +176,9 @@ function render({ model, el }) {
     const showResult = phase === 'complete' && !!viewUrl;
     result.hidden = !showResult;
     // Only touch src when it changes: resetting it reloads the viewer and loses the user's camera.
+    const made = model.get('made_with');
+    madeWith.hidden = !made;
+    madeWith.textContent = made ? `Made from ${made}` : '';
     if (showResult && frame.getAttribute('src') !== viewUrl) {
       frame.setAttribute('src', viewUrl);
       openLink.href = viewUrl;

@@ -5,6 +5,22 @@
 // at most `maxInFlight` are unacknowledged at once, which keeps the browser's memory and the
 // kernel's queue small whatever the file's size. Chunks are read and sent strictly in order
 // (the kernel appends them to a temp file and refuses a gap).
+//
+// Before any byte leaves, the file's SHA-256 is computed here and sent with `upload_start`:
+// when the kernel's cache already has a job for that video on this server, it answers
+// `known` and nothing is sent (re-picking a 150 MB video costs a second, not a transfer).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+
+// Hex SHA-256 of a File (or Blob), read in slices so a large video never sits in memory whole.
+export async function fileSha256(file, sliceBytes = 8 * 1024 * 1024) {
+  const digest = sha256.create();
+  for (let start = 0; start < file.size; start += sliceBytes) {
+    const buffer = await file.slice(start, Math.min(file.size, start + sliceBytes)).arrayBuffer();
+    digest.update(new Uint8Array(buffer));
+  }
+  return bytesToHex(digest.digest());
+}
 
 export class ChunkSender {
   constructor(model, file, { chunkBytes, maxInFlight, onEnd }) {
@@ -25,7 +41,13 @@ export class ChunkSender {
   }
 
   start() {
-    this.model.send({ type: 'upload_start', id: this.id, name: this.file.name, size: this.file.size });
+    return fileSha256(this.file, this.chunkBytes)
+      .then((hash) => {
+        if (!this.stopped) {
+          this.model.send({ type: 'upload_start', id: this.id, name: this.file.name, size: this.file.size, sha256: hash });
+        }
+      })
+      .catch((err) => this.finish(`The browser could not read the file (${err}); pick it again.`));
   }
 
   // Called for every custom message from the kernel; ignores other uploads' messages.
@@ -38,7 +60,7 @@ export class ChunkSender {
       this.inFlight -= 1;
       this.acked = msg.received;
       this.pump();
-    } else if (msg.type === 'received') {
+    } else if (msg.type === 'received' || msg.type === 'known') {
       this.finish(null);
     } else if (msg.type === 'abort') {
       this.finish(msg.message || 'The kernel stopped the upload.');
