@@ -67,7 +67,7 @@ def openstrate(line: str) -> Any:
     `$name` and `{expression}` in the line are expanded from the notebook's variables.
     """
     try:
-        words = shlex.split(line)
+        words = shlex.split(line, comments=True)  # `%openstrate serve  # note` works as typed
     except ValueError as exc:
         print(f"%openstrate: {exc}; quote paths that contain spaces.", file=sys.stderr)
         return None

@@ -81,7 +81,7 @@ def test_serve_starts_a_server_that_later_widgets_use_and_stop_ends_it(shell, tm
     url = os.environ["OPENSTRATE_BASE_URL"]
     assert url.startswith("http://127.0.0.1:")
     assert httpx.get(f"{url}/api/reconstruct/status/none").status_code == 404
-    shell.run_line_magic("openstrate", "serve")  # a second serve reuses it
+    shell.run_line_magic("openstrate", "serve  # a comment, as people type them")  # a second serve reuses it
     assert "already running" in capsys.readouterr().out
     shell.run_line_magic("reload_ext", "openstrate_nb")
     assert os.environ["OPENSTRATE_BASE_URL"] == url  # a reload does not cut the server off

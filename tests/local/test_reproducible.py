@@ -127,3 +127,14 @@ def test_results_without_provenance_are_refused_in_one_sentence(tmp_path):
         provenance(not_a_glb)
     with pytest.raises(FileNotFoundError, match="No video at"):
         verify(made_elsewhere, tmp_path / "missing.mp4")
+
+
+def test_the_exported_page_says_how_the_mesh_was_made(two_servers, tmp_path):
+    from openstrate_nb import export_html
+
+    glb = two_servers[1][1]["glb_asset"]
+    record = provenance(glb)
+    text = export_html(glb, tmp_path / "walk.html").read_text(encoding="utf-8")
+    for shown in (record["video"]["sha256"], record["geometry_sha256"], f"openstrate_nb {__version__}",
+                  record["video"]["name"], "openstrate-nb verify"):
+        assert shown in text, shown
