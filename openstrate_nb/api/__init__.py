@@ -6,6 +6,7 @@ from ._exceptions import (
     APIStatusError,
     APITimeoutError,
     BadRequestError,
+    CancelNotSupportedError,
     FileTooLargeError,
     InvalidResponseError,
     JobFailedError,
@@ -46,4 +47,5 @@ __all__ = [
     "UnexpectedStatusError",
     "UnsupportedFileError",
     "FileTooLargeError",
+    "CancelNotSupportedError",
 ]

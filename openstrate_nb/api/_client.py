@@ -25,6 +25,7 @@ from ._exceptions import (
     APIStatusError,
     APITimeoutError,
     BadRequestError,
+    CancelNotSupportedError,
     InvalidResponseError,
     NotFoundError,
     PayloadTooLargeError,
@@ -227,6 +228,18 @@ class OpenStrate(_BaseClient):
     def status(self, job_id: str) -> Job:
         return self._status(job_id)[0]
 
+    def cancel(self, job_id: str) -> Job:
+        """Stop a job: it ends ``failed`` with ``code == "cancelled"`` and its worker is gone.
+
+        An extension of the embedded server; elsewhere raises ``CancelNotSupportedError``
+        (the job goes on). A job that already ended raises ``APIStatusError`` (409).
+        """
+        if self.server_id() is None:
+            raise CancelNotSupportedError(self.base_url, job_id)
+        with self._transport_errors():
+            response = self._http.post(self.url(f"/api/reconstruct/cancel/{job_id}"))
+        return self._job(response, job_id)
+
     def server_id(self) -> str | None:
         """The server's lasting identity, or None (the hosted service has none).
 
@@ -321,6 +334,14 @@ class AsyncOpenStrate(_BaseClient):
 
     async def status(self, job_id: str) -> Job:
         return (await self._status(job_id))[0]
+
+    async def cancel(self, job_id: str) -> Job:
+        """Stop a job (see :meth:`OpenStrate.cancel`)."""
+        if await self.server_id() is None:
+            raise CancelNotSupportedError(self.base_url, job_id)
+        with self._transport_errors():
+            response = await self._http.post(self.url(f"/api/reconstruct/cancel/{job_id}"))
+        return self._job(response, job_id)
 
     async def server_id(self) -> str | None:
         """The server's lasting identity, or None (see :meth:`OpenStrate.server_id`)."""

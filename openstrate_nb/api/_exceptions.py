@@ -32,6 +32,7 @@ __all__ = [
     "WaitTimeout",
     "UnexpectedStatusError",
     "UnsupportedFileError",
+    "CancelNotSupportedError",
     "FileTooLargeError",
     "error_message_from_body",
 ]
@@ -117,6 +118,15 @@ class WaitTimeout(OpenStrateError):
             f"Job {job_id} was not finished after {timeout:g} s{state}; it keeps running on the server, "
             f"so call wait({job_id!r}) again later."
         )
+
+
+class CancelNotSupportedError(OpenStrateError):
+    """The server has no way to stop a job (only openstrate_nb's embedded server has)."""
+
+    def __init__(self, base_url: str, job_id: str):
+        self.job_id = job_id
+        super().__init__(f"The server at {base_url} cannot stop jobs, so job {job_id} goes on there; "
+                         "only openstrate_nb's embedded server can cancel.")
 
 
 class UnexpectedStatusError(OpenStrateError):

@@ -1,4 +1,4 @@
-"""``openstrate-nb``: reconstruct, status, download, verify, serve and demo from a terminal.
+"""``openstrate-nb``: reconstruct, status, cancel, download, verify, serve and demo from a terminal.
 
 Failures end with one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -58,6 +58,10 @@ def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: floa
 
     try:
         job = client.wait(job_id, timeout=timeout, on_update=show)
+    except KeyboardInterrupt:
+        bar.close()
+        _offer_cancel(client, job_id)
+        raise
     finally:
         bar.close()
     out.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,26 @@ def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: floa
                           on_progress=bar.bytes)
     bar.close()
     return job, glb
+
+
+def _offer_cancel(client: OpenStrate, job_id: str) -> None:
+    """After Ctrl-C: at a terminal, ask whether the server's job should stop too."""
+    if not sys.stdin.isatty():
+        return
+    try:
+        answer = input(f"\nStop job {job_id} on the server too? [y/N] ").strip().lower()
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    if answer in ("y", "yes"):
+        client.cancel(job_id)
+        _print(f"job {job_id} cancelled")
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job = client.cancel(args.job_id)
+    _print(f"{job.job_id}: {job.status} ({job.code})")
+    return 0
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
@@ -194,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     base_url(sub)
     sub.add_argument("--json", action="store_true", help="print the whole job document")
 
+    sub = command("cancel", cmd_cancel, "stop a job (the embedded server; the hosted service cannot)")
+    sub.add_argument("job_id", metavar="JOB_ID")
+    base_url(sub)
+
     sub = command("download", cmd_download, "download a file by URL or {id}.{ext}")
     sub.add_argument("url_or_id", metavar="URL_OR_ID")
     base_url(sub)
@@ -235,8 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except KeyboardInterrupt:
-        print("\ninterrupted; a job already started keeps running on the server (openstrate-nb status JOB_ID).",
-              file=sys.stderr)
+        print("\ninterrupted; a job already started keeps running on the server unless cancelled "
+              "(openstrate-nb status JOB_ID, openstrate-nb cancel JOB_ID).", file=sys.stderr)
         return 130
     except (OpenStrateError, OSError, ValueError, ImportError, RuntimeError) as exc:
         print(f"openstrate-nb: error: {exc}", file=sys.stderr)

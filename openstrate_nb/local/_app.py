@@ -158,6 +158,20 @@ async def status(request: Request) -> Response:
     return JSONResponse(job_document(job, service.base(request), service.page_query()))
 
 
+async def cancel(request: Request) -> Response:
+    """Stop a job (extension of the embedded server): it ends ``failed`` with code ``cancelled``."""
+    service = _service(request)
+    job_id = request.path_params["job_id"]
+    if service.store.job(job_id) is None:
+        return _error(404, "no such job on this server; check the job id (jobs live in the server's data directory).")
+    await anyio.to_thread.run_sync(lambda: service.runner.cancel(job_id))
+    job = service.store.job(job_id)
+    assert job is not None
+    if job["status"] == "complete" or (job["status"] == "failed" and job.get("code") != "cancelled"):
+        return _error(409, f"the job already ended ({job['status']}), so there is nothing to cancel.")
+    return JSONResponse(job_document(job, service.base(request), service.page_query()))
+
+
 async def files(request: Request) -> Response:
     record = _asset(request)
     file_id, ext = record["id"], record["ext"]
@@ -292,6 +306,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route("/api/upload", upload, methods=["POST"]),
         Route("/api/reconstruct", reconstruct, methods=["POST"]),
         Route("/api/reconstruct/status/{job_id}", status),
+        Route("/api/reconstruct/cancel/{job_id}", cancel, methods=["POST"]),
         *(Route(f"/api/reconstruct/{action}/{{job_id}}", internal, methods=["POST"])
           for action in ("progress", "complete", "session")),
         Route("/api/files/{name}", files),

@@ -44,6 +44,7 @@ class JobRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._processes: dict[str, subprocess.Popen] = {}
+        self._cancelled: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -66,6 +67,17 @@ class JobRunner:
 
     def submit(self, job_id: str) -> None:
         self._queue.put(job_id)
+
+    def cancel(self, job_id: str) -> bool:
+        """End a pending or running job now (its worker is killed); False if it had already ended."""
+        with self._lock:
+            if not self.store.cancel_job(job_id):
+                return False
+            self._cancelled.add(job_id)
+            process = self._processes.get(job_id)
+            if process is not None:
+                process.kill()
+        return True
 
     def stop(self, timeout: float = 5.0) -> None:
         """Kill running workers; their jobs stay ``processing`` until ``recover``."""
@@ -117,6 +129,8 @@ class JobRunner:
         finally:
             if not self._stop.is_set():
                 shutil.rmtree(work_dir, ignore_errors=True)
+            with self._lock:
+                self._cancelled.discard(job_id)
 
     def _source_video(self, job: dict[str, Any], work_dir: Path) -> Path | None:
         if job["source_id"]:
@@ -137,7 +151,7 @@ class JobRunner:
         log_path = self.files.root / "logs" / f"{job_id}.log"
         log_path.parent.mkdir(exist_ok=True)
         with self._lock:
-            if self._stop.is_set():
+            if self._stop.is_set() or job_id in self._cancelled:
                 return
             with log_path.open("ab") as log_file:
                 process = subprocess.Popen(
@@ -180,6 +194,9 @@ class JobRunner:
                 self._processes.pop(job_id, None)
         if self._stop.is_set():
             return  # left processing on purpose: the next start runs it again
+        with self._lock:
+            if job_id in self._cancelled:
+                return  # already ended as cancelled; whatever the worker said comes too late
         if outcome is None:
             self._crashed(job_id, process.returncode)
         elif outcome["event"] == "failed":

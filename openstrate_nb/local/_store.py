@@ -144,6 +144,16 @@ class Store:
             (now, now, job_id),
         ) == 1
 
+    def cancel_job(self, job_id: str) -> bool:
+        """End a pending or processing job as ``failed`` with code ``cancelled``; False if it had ended."""
+        now = time.time()
+        return self._run(
+            "UPDATE jobs SET status = 'failed', code = 'cancelled', stage = 'cancelled', finished_at = ?,"
+            " updated_at = ?, error = 'the reconstruction was cancelled; upload the video again to run it again.'"
+            " WHERE job_id = ? AND status IN ('pending', 'processing')",
+            (now, now, job_id),
+        ) == 1
+
     def finish_job(self, job_id: str, *, status: str, error: str | None = None, code: str | None = None,
                    result: dict | None = None) -> None:
         self.update_job(job_id, status=status, error=error, code=code, result=result, finished_at=time.time(),

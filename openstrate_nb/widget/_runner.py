@@ -20,10 +20,12 @@ from .. import cache
 from .._provenance import PROVENANCE_KEY, describe
 from ..api import (
     APIConnectionError,
+    CancelNotSupportedError,
     Job,
     JobStatus,
     NotFoundError,
     OpenStrate,
+    OpenStrateError,
     ServerError,
     WorkerUnavailableError,
 )
@@ -98,6 +100,8 @@ class Runner(threading.Thread):
         self.max_faces = max_faces
         self.retry = retry
         self.cancel_event = threading.Event()
+        #: the job being followed, once there is one (Cancel then stops it on the server)
+        self.watching: str | None = None
         self.stop_event = threading.Event()
         self.done = threading.Event()
 
@@ -114,13 +118,27 @@ class Runner(threading.Thread):
                                can_retry=True)
         except Cancelled:
             self.source.discard_temporary()
-            self.sink._set(phase="cancelled", notice="Cancelled.", can_retry=self._can_start_again())
+            self.sink._set(phase="cancelled", notice=self._cancel_job(), can_retry=self._can_start_again())
         except _Stopped:
             self.source.discard_temporary()
         except Exception as exc:  # every failure ends on screen, with Retry, not in a thread's traceback
             self.sink._set(phase="failed", error=_message(exc), can_retry=self._can_start_again())
         finally:
             self.done.set()
+
+    def _cancel_job(self) -> str:
+        """Stop the server's job too, once there is one; say what became of it."""
+        job_id = self.watching
+        if job_id is None:
+            return "Cancelled."
+        try:
+            self.client.cancel(job_id)
+        except CancelNotSupportedError:
+            return (f"Stopped following: this server cannot stop jobs, so job {job_id} goes on there "
+                    f"(ReconstructWidget(job_id={job_id!r}) follows it again).")
+        except OpenStrateError as exc:
+            return f"Stopped following job {job_id}, but the server did not cancel it: {_message(exc)}"
+        return f"Cancelled: the server stopped job {job_id}."
 
     def _can_start_again(self) -> bool:
         s = self.source
@@ -206,6 +224,7 @@ class Runner(threading.Thread):
     # -- watching it --------------------------------------------------------------------
 
     def _watch(self, job_id: str) -> Job:
+        self.watching = job_id
         self.sink._set(job_id=job_id, phase="queued", error="", can_retry=False)
         watched_since = time.time()
         elapsed_throttle = Throttle(0.5)

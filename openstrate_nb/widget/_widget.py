@@ -212,7 +212,8 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._start(source, retry=True)
 
     def cancel(self) -> None:
-        """Stop the upload (its temp file is removed). The server's job, once started, runs on."""
+        """Stop: an upload (its temp file is removed), or the server's job once there is one
+        (on servers that can cancel; elsewhere the widget stops following and says so)."""
         with self._lock:
             if self._receiver is not None:
                 upload_id = self._receiver.upload_id

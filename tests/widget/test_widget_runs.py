@@ -255,3 +255,18 @@ def test_retry_of_a_failed_job_attached_by_id_resubmits_its_video(make_widget, s
     with pytest.raises(JobFailedError):
         w.wait(timeout=120)
     assert w.job_id != failed_job
+
+
+def test_cancel_during_reconstruction_stops_the_servers_job(make_widget, start_server, video):
+    slow = start_server(pipeline="_pipelines:sleeping_pipeline")
+    client = OpenStrate(slow.base_url, poll_interval=0.05)
+    w = make_widget(video, client=client)
+    deadline = time.monotonic() + 60
+    while w.stage != "thinking" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert w.phase == "reconstructing"
+    w.cancel()
+    w._runner.done.wait(30)
+    assert w.phase == "cancelled" and w.notice == f"Cancelled: the server stopped job {w.job_id}."
+    job = client.status(w.job_id)
+    assert (job.status, job.code) == ("failed", "cancelled")

@@ -14,7 +14,7 @@ const TRAITS = [
   'made_with',
 ];
 const PICKABLE = new Set(['idle', 'cancelled', 'failed']);
-const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting']);
+const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting', 'queued', 'reconstructing']);
 const JOB_PHASES = new Set(['queued', 'reconstructing', 'downloading', 'complete']);
 
 function h(tag, attrs = {}, children = []) {
