@@ -118,12 +118,33 @@ class Job:
 
     @property
     def progress(self) -> float | None:
-        """Share of frames done, 0..1, or None while the server has not said."""
+        """Share of the job done, 0..1, or None while the server has not said.
+
+        The embedded server's overall ``progress`` (it never goes back) where given, else the
+        contract's ``current_frame / total_frames``.
+        """
         if self.status == JobStatus.COMPLETE:
             return 1.0
+        overall = self.extra.get("progress")
+        if isinstance(overall, (int, float)) and not isinstance(overall, bool):
+            return min(1.0, max(0.0, float(overall)))
         if not self.total_frames or self.current_frame is None or self.total_frames <= 0:
             return None
         return min(1.0, max(0.0, self.current_frame / self.total_frames))
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds the server expects the job still needs (an extension of the embedded server)."""
+        value = self.extra.get("eta_s")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    @property
+    def step(self) -> str | None:
+        """"Step k of n: label" where the server numbers its stages (the embedded server), else None."""
+        index, count, label = (self.extra.get(k) for k in ("stage_index", "stage_count", "stage_label"))
+        if isinstance(index, int) and isinstance(count, int) and isinstance(label, str):
+            return f"Step {index} of {count}: {label}"
+        return None
 
     @property
     def stage(self) -> str | None:

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from .._version import __version__
 from ..api import Job, OpenStrate, OpenStrateError
-from ._progress import ProgressBar
+from ._progress import ProgressBar, time_left
 
 __all__ = ["main", "build_parser"]
 
@@ -48,13 +48,20 @@ def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: floa
             job_id = upload.job_id
     _print(f"job {job_id} on {client.base_url}")
     bar = ProgressBar("reconstruct")
+    best = [None]  # the bar only moves forward, whatever a server reports
 
     def show(job: Job) -> None:
+        if job.progress is not None:
+            best[0] = max(best[0] or 0.0, job.progress)
         if job.is_terminal:
-            bar.update(job.progress, str(job.status), force=True)
+            bar.update(best[0], str(job.status), force=True)
             return
-        frames = f"{job.current_frame}/{job.total_frames} frames" if job.total_frames else ""
-        bar.update(job.progress, f"{job.stage or job.status}  {frames}")
+        if job.step:
+            detail = job.step + (f"  {time_left(job.eta_s)}" if job.eta_s is not None else "")
+        else:
+            frames = f"{job.current_frame}/{job.total_frames} frames" if job.total_frames else ""
+            detail = f"{job.stage or job.status}  {frames}"
+        bar.update(best[0], detail)
 
     try:
         job = client.wait(job_id, timeout=timeout, on_update=show)

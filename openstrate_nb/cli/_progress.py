@@ -9,6 +9,15 @@ from typing import TextIO
 __all__ = ["ProgressBar", "format_bytes"]
 
 
+def time_left(seconds: float) -> str:
+    """A forecast in words, without false precision (as the widget says it)."""
+    if seconds < 10:
+        return "a few seconds left"
+    if seconds < 60:
+        return f"about {round(seconds / 5) * 5} s left"
+    return f"about {round(seconds / 60)} min left"
+
+
 def format_bytes(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if abs(n) < 1000 or unit == "GB":

@@ -6,10 +6,12 @@ Links are stored as ids and made absolute here, against the address the caller u
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any
 
 from ._files import VIDEO_EXTS
+from .pipeline._progress import STAGE_NAMES, STAGES
 
 __all__ = ["job_document", "upload_document", "iso_time"]
 
@@ -35,6 +37,23 @@ def upload_document(record: dict[str, Any], base: str, page_query: str = "") -> 
     }
 
 
+def _progress_fields(job: dict[str, Any]) -> dict[str, Any]:
+    """The extension that makes progress readable: one overall share that never goes back,
+    which step of how many, its label, and the seconds left (counting down between reports)."""
+    fields: dict[str, Any] = {}
+    if job["status"] == "complete":
+        fields.update(progress=1.0, eta_s=0.0)
+    elif job.get("progress") is not None:
+        fields["progress"] = round(float(job["progress"]), 4)
+        if job["status"] == "processing" and job.get("eta_s") is not None:
+            since = time.time() - (job["updated_at"] or time.time())
+            fields["eta_s"] = round(max(0.0, float(job["eta_s"]) - since), 1)
+    if job["stage"] in STAGE_NAMES:
+        index = STAGE_NAMES.index(job["stage"])
+        fields.update(stage_index=index + 1, stage_count=len(STAGES), stage_label=STAGES[index][1])
+    return fields
+
+
 def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[str, Any]:
     doc: dict[str, Any] = {
         "job_id": job["job_id"],
@@ -49,6 +68,7 @@ def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[s
         "finished_at": iso_time(job["finished_at"]),
         "attempts": job["attempts"],
     }
+    doc.update(_progress_fields(job))
     if job["source_id"]:
         doc["video_url"] = f"{base}/api/files/{job['source_id']}.{job['source_ext']}"
     elif job["source_url"]:

@@ -90,8 +90,16 @@ class JobRunner:
 
     # -- worker-side calls (also reached from the internal endpoints) ----------------------
 
-    def apply_progress(self, job_id: str, stage: str, current: int, total: int) -> None:
-        self.store.update_job(job_id, stage=stage[:64], current_frame=max(0, current), total_frames=max(0, total))
+    def apply_progress(self, event: dict[str, Any], job_id: str) -> None:
+        """A worker's progress event (with the pipeline's forecast, when it gives one)."""
+        def number(key: str) -> float | None:
+            value = event.get(key)
+            return float(value) if isinstance(value, (int, float)) else None
+
+        frames = number("video_frames")
+        self.store.record_progress(job_id, str(event.get("stage", "")), int(number("current") or 0),
+                                   int(number("total") or 0), number("overall"), number("eta_s"),
+                                   int(frames) if frames else None)
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -180,8 +188,7 @@ class JobRunner:
                 if event is None:  # the worker closed its stdout: it exited
                     break
                 if event.get("event") == "progress":
-                    self.apply_progress(job_id, str(event.get("stage", "")), int(event.get("current", 0)),
-                                        int(event.get("total", 0)))
+                    self.apply_progress(event, job_id)
                 elif event.get("event") in ("done", "failed"):
                     outcome = event
         finally:

@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     total_frames INTEGER,
     error TEXT,
     code TEXT,                       -- machine-readable reason of a failure (job document extension)
+    progress REAL,                   -- overall share done, 0..1, never decreasing (extension)
+    eta_s REAL,                      -- seconds left as last forecast, at updated_at (extension)
     result TEXT,                     -- JSON: asset ids and stats of a finished job
     attempts INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
@@ -66,8 +68,10 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        if "code" not in columns:  # a data directory made before failure codes existed
-            self._db.execute("ALTER TABLE jobs ADD COLUMN code TEXT")
+        # Data directories made by earlier versions lack the later columns.
+        for column, kind in (("code", "TEXT"), ("progress", "REAL"), ("eta_s", "REAL")):
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
     def server_id(self) -> str:
         """This data directory's identity, made once and kept: clients key their caches by it
@@ -134,6 +138,19 @@ class Store:
         fields["updated_at"] = time.time()
         names = ", ".join(f"{name} = ?" for name in fields)
         self._run(f"UPDATE jobs SET {names} WHERE job_id = ?", (*fields.values(), job_id))
+
+    def record_progress(self, job_id: str, stage: str, current: int, total: int, overall: float | None = None,
+                        eta_s: float | None = None, video_frames: int | None = None) -> None:
+        """A worker's report. With a forecast, ``progress`` only grows (a retried job does not
+        start its bar again) and the frame counts are that progress in video frames."""
+        fields: dict[str, Any] = {"stage": stage[:64], "current_frame": max(0, current), "total_frames": max(0, total)}
+        if overall is not None:
+            row = self._one("SELECT progress FROM jobs WHERE job_id = ?", (job_id,)) or {}
+            done = max(float(row.get("progress") or 0.0), min(1.0, max(0.0, float(overall))))
+            fields.update(progress=done, eta_s=None if eta_s is None else max(0.0, float(eta_s)))
+            if video_frames:
+                fields.update(current_frame=int(done * video_frames), total_frames=int(video_frames))
+        self.update_job(job_id, **fields)
 
     def claim_job(self, job_id: str) -> bool:
         """Move a pending job to processing; False if someone else had it already."""

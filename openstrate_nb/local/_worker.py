@@ -40,13 +40,7 @@ def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str], 
         out.write(json.dumps(event) + "\n")
         out.flush()
 
-    last = [0.0, ""]
-
-    def report(stage: str, current: int, total: int) -> None:
-        now = time.monotonic()
-        if stage != last[1] or now - last[0] >= _REPORT_EVERY or current >= total:
-            last[0], last[1] = now, stage
-            send({"event": "progress", "stage": str(stage), "current": int(current), "total": int(total)})
+    report = _Reporter(send)
 
     try:
         artifacts = load_pipeline(pipeline_spec)(video_path, work_dir, report, video_name=video_name)
@@ -67,6 +61,31 @@ def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str], 
         send({"event": "failed", "code": "internal_error",
               "error": f"the reconstruction stopped on an internal error ({type(exc).__name__}: {exc}); "
                        "please report it, with the video if you can."})
+
+
+class _Reporter:
+    """The pipeline's ``report``: progress events, at most one per ``_REPORT_EVERY`` per stage.
+
+    Its ``estimate`` receives the pipeline's forecast (overall share, seconds left, the
+    video's frames) just before each report; the latest rides on every event sent.
+    """
+
+    def __init__(self, send: Callable[[dict[str, Any]], None]):
+        self._send = send
+        self._last_time = 0.0
+        self._last_stage = ""
+        self._forecast: dict[str, Any] = {}
+
+    def __call__(self, stage: str, current: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != self._last_stage or now - self._last_time >= _REPORT_EVERY or current >= total:
+            self._last_time, self._last_stage = now, stage
+            self._send({"event": "progress", "stage": str(stage), "current": int(current), "total": int(total),
+                        **self._forecast})
+
+    def estimate(self, overall: float, eta_s: float, video_frames: int | None) -> None:
+        self._forecast = {"overall": round(float(overall), 4), "eta_s": round(float(eta_s), 1),
+                          **({"video_frames": int(video_frames)} if video_frames else {})}
 
 
 def _die_with_parent() -> None:

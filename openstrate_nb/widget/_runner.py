@@ -102,6 +102,7 @@ class Runner(threading.Thread):
         self.cancel_event = threading.Event()
         #: the job being followed, once there is one (Cancel then stops it on the server)
         self.watching: str | None = None
+        self.best_percent = -1.0
         self.stop_event = threading.Event()
         self.done = threading.Event()
 
@@ -264,13 +265,19 @@ class Runner(threading.Thread):
     def _show_job(self, job: Job, watched_since: float) -> None:
         self.sink._set_job(job)
         progress = job.progress
+        if progress is not None:
+            # One bar for the whole job, which only moves forward, whatever a server reports.
+            self.best_percent = max(self.best_percent, round(progress * 100.0, 1))
         phase = {"pending": "queued", "processing": "reconstructing"}.get(str(job.status), "reconstructing")
+        eta = job.eta_s
         self.sink._set(
             status=str(job.status),
             stage=job.stage or "",
+            step=job.step or "",
+            eta=-1.0 if eta is None else round(eta, 1),
             current_frame=job.current_frame or 0,
             total_frames=job.total_frames or 0,
-            percent=-1.0 if progress is None else round(progress * 100.0, 1),
+            percent=self.best_percent,
             elapsed=round(job_elapsed(job.extra, watched_since), 1),
             **({} if job.is_terminal else {"phase": phase}),
         )

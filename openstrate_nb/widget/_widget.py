@@ -74,8 +74,12 @@ class ReconstructWidget(anywidget.AnyWidget):
     stage = t.Unicode("").tag(sync=True)
     current_frame = t.Int(0).tag(sync=True)
     total_frames = t.Int(0).tag(sync=True)
-    #: 0..100, or -1 while the server has not said how far it is
+    #: 0..100 of the whole job, never going back; -1 while the server has not said how far it is
     percent = t.Float(-1.0).tag(sync=True)
+    #: "Step 3 of 9: finding features" where the server numbers its steps
+    step = t.Unicode("").tag(sync=True)
+    #: seconds left as the server forecasts them, -1 when it does not
+    eta = t.Float(-1.0).tag(sync=True)
     elapsed = t.Float(0.0).tag(sync=True)
     error = t.Unicode("").tag(sync=True)
     notice = t.Unicode("").tag(sync=True)
@@ -269,7 +273,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._source = source
         self._scene_box.children = ()
         self._job = self._mesh = self._scene = self._mesh_path = None
-        self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0,
+        self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0, step="", eta=-1.0,
                   current_frame=0, total_frames=0, view_url="", mesh_faces=0, from_cache=False, can_retry=False, made_with="",
                   filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
                   **({"job_id": source.job_id} if source.job_id else {}))

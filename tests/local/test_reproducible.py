@@ -39,10 +39,11 @@ def two_servers(tmp_path_factory):
 
     def reconstruct(server: ServerProcess):
         with OpenStrate(server.base_url, poll_interval=0.5) as client:
-            job = client.wait(client.upload(sample_video()).job_id, timeout=600)
+            seen: list = []
+            job = client.wait(client.upload(sample_video()).job_id, timeout=600, on_update=seen.append)
             files = {kind: httpx.get(job.to_dict()[f"{kind}_url"]).content
                      for kind in ("glb_asset", "points", "cameras")}
-            return job, files
+            return job, files, seen
 
     try:
         with ThreadPoolExecutor(2) as pool:
@@ -54,7 +55,7 @@ def two_servers(tmp_path_factory):
 
 
 def test_two_server_processes_give_the_same_bytes(two_servers):
-    (_, one), (_, two) = two_servers[1], two_servers[2]
+    (_, one, _), (_, two, _) = two_servers[1], two_servers[2]
     for kind in ("glb_asset", "points", "cameras"):
         assert _sha256(one[kind]) == _sha256(two[kind]), f"{kind} differs between the two servers"
 
@@ -62,7 +63,7 @@ def test_two_server_processes_give_the_same_bytes(two_servers):
 def test_the_glb_and_the_job_document_say_how_the_result_was_made(two_servers):
     import pycolmap
 
-    job, files = two_servers[1]
+    job, files, _ = two_servers[1]
     record = provenance(files["glb_asset"])
     video = sample_video()
     assert record["video"] == {"sha256": _sha256(video.read_bytes()), "size": video.stat().st_size,
@@ -88,6 +89,23 @@ def test_the_glb_and_the_job_document_say_how_the_result_was_made(two_servers):
 
     line = mesh_summary(load_glb(files["glb_asset"]))["provenance"]
     assert video.name in line and record["geometry_sha256"][:12] in line and "seed 0" in line
+
+
+def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_left(two_servers):
+    for job, _, seen in two_servers.values():
+        running = [j for j in seen if j.status == "processing" and j.step]
+        assert len(running) >= 20
+        shares = [j.progress for j in seen if j.progress is not None]
+        assert shares == sorted(shares) and shares[-1] == 1.0
+        steps = [j.extra["stage_index"] for j in running]
+        # The long steps (features, matching, placing cameras, depth) are each seen.
+        assert steps == sorted(steps) and set(steps) >= {3, 4, 5, 6} and {j.extra["stage_count"] for j in running} == {9}
+        assert all(j.eta_s is not None and j.eta_s >= 0 for j in running)
+        assert running[-1].eta_s < running[0].eta_s
+        # current_frame / total_frames are video frames (the sample has 120), for contract-only clients.
+        assert {j.total_frames for j in running} == {120}
+        assert all(abs(j.current_frame - j.progress * 120) <= 1 for j in running)
+        assert any(j.step == "Step 5 of 9: placing cameras" for j in running)
 
 
 def test_verify_reproduces_a_result_in_a_process_of_its_own(two_servers, tmp_path):

@@ -7,15 +7,29 @@ but start no reconstructions. Each operation gets its own batch of generated req
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import positive_data_acceptance
 from schemathesis.checks import positive_data_acceptance
 
 from openstrate_nb.local._app import OPENAPI_PATH
 
 EXAMPLES_PER_OPERATION = 350
+
+
+def _documented() -> dict[str, bool]:
+    """"METHOD /path" of every operation the packaged OpenAPI document describes: whether it
+    takes any input (an operation without one has a single possible request)."""
+    document = yaml.safe_load(resources.files("openstrate_nb.local").joinpath("openapi.yaml").read_text("utf-8"))
+    return {f"{method.upper()} {path}": bool(spec.get("parameters") or spec.get("requestBody"))
+            for path, operations in document["paths"].items() for method, spec in operations.items()
+            if method != "parameters"}
+
+
+OPERATIONS = _documented()
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +42,13 @@ def _operations(schema):
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def test_every_operation_is_fuzzed(fuzz_schema):
-    assert len(_operations(fuzz_schema)) == 9
+def test_the_served_document_is_the_packaged_one(fuzz_schema):
+    assert sorted(operation.label for operation in _operations(fuzz_schema)) == sorted(OPERATIONS)
 
 
-@pytest.mark.parametrize("index", range(9))
-def test_operation_answers_as_documented(fuzz_schema, index):
-    operation = _operations(fuzz_schema)[index]
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_operation_answers_as_documented(fuzz_schema, label):
+    [operation] = [op for op in _operations(fuzz_schema) if op.label == label]
     calls: list[str] = []
 
     @given(case=operation.as_strategy())
@@ -47,4 +61,4 @@ def test_operation_answers_as_documented(fuzz_schema, index):
         case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
     check()
-    assert len(calls) >= 100, f"only {len(calls)} generated requests for {operation.label}"
+    assert len(calls) >= (100 if OPERATIONS[label] else 1), f"only {len(calls)} generated requests for {label}"

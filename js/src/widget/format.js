@@ -20,6 +20,14 @@ export function duration(seconds) {
   return h ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
 }
 
+// "about 40 s left", "about 3 min left": a forecast, so no false precision.
+export function timeLeft(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return '';
+  if (seconds < 10) return 'a few seconds left';
+  if (seconds < 60) return `about ${Math.round(seconds / 5) * 5} s left`;
+  return `about ${Math.round(seconds / 60)} min left`;
+}
+
 // "12.3 MB / 200.0 MB · 6% · 45.1 MB/s"
 export function hop(state) {
   if (!state || !state.total) return '';

@@ -6,12 +6,12 @@
 // same thing.
 import css from './style.css';
 import { ChunkSender } from './upload.js';
-import { PHASE_LABELS, duration, hop } from './format.js';
+import { PHASE_LABELS, duration, hop, timeLeft } from './format.js';
 
 const TRAITS = [
   'phase', 'status', 'stage', 'current_frame', 'total_frames', 'percent', 'elapsed', 'error', 'notice',
   'job_id', 'filename', 'view_url', 'mesh_faces', 'from_cache', 'can_retry', 'kernel_hop', 'server_hop', 'accept',
-  'made_with',
+  'made_with', 'step', 'eta',
 ];
 const PICKABLE = new Set(['idle', 'cancelled', 'failed']);
 const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting', 'queued', 'reconstructing']);
@@ -144,11 +144,16 @@ function render({ model, el }) {
     if (JOB_PHASES.has(phase) || model.get('status')) {
       const percent = model.get('percent');
       const parts = [];
+      const step = model.get('step');
       const stage = model.get('stage');
-      if (stage) parts.push(stage);
+      // "Step 3 of 9: finding features" where the server numbers its steps; else its stage and frames.
+      if (step && phase !== 'complete') parts.push(step);
+      else if (stage && phase !== 'complete') parts.push(stage);
       const total = model.get('total_frames');
-      if (total > 0) parts.push(`frame ${model.get('current_frame')} / ${total}`);
+      if (!step && total > 0 && phase !== 'complete') parts.push(`frame ${model.get('current_frame')} / ${total}`);
       if (percent >= 0) parts.push(`${percent.toFixed(0)}%`);
+      const left = phase === 'reconstructing' ? timeLeft(model.get('eta')) : '';
+      if (left) parts.push(left);
       const elapsed = duration(model.get('elapsed'));
       if (elapsed) parts.push(elapsed);
       if (phase === 'complete' && model.get('mesh_faces')) parts.push(`${model.get('mesh_faces').toLocaleString()} faces`);

@@ -22,7 +22,7 @@ from ..._provenance import PROVENANCE_KEY, array_digest, library_versions, platf
 from ...cache import file_sha256
 from . import decode, keyframes
 from ._options import PipelineOptions
-from ._progress import Progress
+from ._progress import Progress, expected_seconds
 from ._result import Artifacts, ProgressCallback, ReconstructionError
 
 MIN_VIEWS = 5  # fewer distinct views cannot make a useful model
@@ -76,9 +76,11 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
 
     footage = scan_video(video_path, opts, progress)
     keys = choose_keyframes(video_path, footage, work_dir / "keyframes", opts, progress)
+    progress.expect(forecast(footage.frames, keys.size, len(keys.names), len(keys.names), opts))
     record["stages"]["keyframes"] = array_digest(np.array([keys.frame_index[n] for n in keys.names]),
                                                  *(keys.rgb[n] for n in keys.names))
     sparse = structure_from_motion(keys, work_dir / "sfm", opts, progress)
+    progress.expect(forecast(footage.frames, keys.size, len(keys.names), len(sparse.names), opts))
     record["stages"]["sfm"] = array_digest(np.array([keys.frame_index[n] for n in sparse.names]), sparse.K,
                                            sparse.dist, sparse.world_from_camera, sparse.points)
     views, dense_stats = dense_depth(keys, sparse, opts, progress)
@@ -87,7 +89,6 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     files = export_result(work_dir, keys, sparse, mesh, progress, record)
 
     seconds = dict(progress.seconds)
-    seconds.update({f"sfm_{k}": v for k, v in sparse.seconds.items()})
     seconds["total"] = time.monotonic() - t_all
     w, h = keys.size
     stats = {
@@ -102,6 +103,16 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     }
     return Artifacts(glb=files["glb"], points=files["points"], cameras=files["cameras"], stats=stats,
                      provenance={**record, "seconds": stats["seconds"]})
+
+
+def forecast(frames: int, size: tuple[int, int], keyframes: int, placed: int, opts: PipelineOptions) -> dict:
+    """Expected seconds of every stage, from what is known so far (see ``Progress``)."""
+    w, h = size
+    return expected_seconds(frames=frames, megapixels=w * h / 1e6, keyframes=keyframes,
+                            upsampled=(opts.sift_first_octave == -1 if opts.sift_first_octave is not None
+                                       else max(w, h) < 700),
+                            depth_views=min(placed, opts.max_depth_views),
+                            exhaustive=keyframes <= opts.exhaustive_matching_up_to, match_overlap=opts.match_overlap)
 
 
 def provenance_record(video_path: Path, video_name: str, opts: PipelineOptions) -> dict:
@@ -127,6 +138,13 @@ def scan_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> F
     """Decode once, keeping per-frame measures and small thumbnails (not the frames)."""
     info = decode.probe(video_path)
     total = max(info.frame_count, 1)
+    # Before a frame is read, the forecast guesses from the container: frames, size, and
+    # about three keyframes a second (a photo set keeps every frame; SfM will say).
+    scale = min(1.0, opts.max_long_side / max(info.width, info.height, 1))
+    size = (int(info.width * scale), int(info.height * scale))
+    guess = int(np.clip(3 * info.duration_s, opts.min_keyframes, opts.max_keyframes))
+    progress.video_frames = info.frame_count or None
+    progress.expect(forecast(total, size, guess, guess, opts))
     idx, times, thumbs, sharp, bright, detail = [], [], [], [], [], []
     # Long videos: look at a bounded number of frames (memory for thumbnails, time).
     stride = max(1, int(np.ceil(info.frame_count / MAX_CANDIDATES)))
@@ -141,6 +159,7 @@ def scan_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> F
             detail.append(d)
             total = max(total, i + 1)
             progress.throttled("decoding", i + 1, total)
+        progress.video_frames = total
         progress("decoding", len(idx), len(idx))
     n = len(idx)
     duration = times[-1] if times else 0.0
@@ -201,9 +220,7 @@ def structure_from_motion(keys: Keyframes, work_dir: Path, opts: PipelineOptions
     from . import sfm
 
     w, h = keys.size
-    t = time.monotonic()
     result = sfm.run(keys.image_dir, keys.names, work_dir, opts, progress, long_side=max(w, h))
-    progress.seconds["sfm"] = time.monotonic() - t
     n, placed = len(keys.names), 0 if result is None else len(result.names)
     if result is None or placed < max(MIN_VIEWS, int(np.ceil(MIN_PLACED_SHARE * n))):
         raise ReconstructionError(

@@ -14,7 +14,6 @@ records which path ran and why.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +40,6 @@ class SfmResult:
     colors: np.ndarray  # (m, 3) uint8
     point_views: list[np.ndarray]  # per registered keyframe: ids (rows of ``points``) it observes
     track_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # (m,) views per point
-    seconds: dict = field(default_factory=dict)  # features / matching / mapping
     attempts: list[dict] = field(default_factory=list)  # each mapping run: matching used, options, placed
 
 
@@ -58,16 +56,15 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     if db.exists():
         db.unlink()
     n = len(names)
-    seconds: dict[str, float] = {}
     attempts: list[dict] = []
 
-    _extract(db, image_dir, names, options, long_side, progress, seconds)
+    _extract(db, image_dir, names, options, long_side, progress)
     matching = "exhaustive" if n <= options.exhaustive_matching_up_to else "sequential"
-    _match(db, matching, options, n, progress, seconds)
+    _match(db, matching, options, n, progress)
     if matching == "sequential":
         matching = "sequential+retrieval"
-        _match_pairs(db, retrieval_pairs(db, names, options.match_overlap), work_dir, options, n, progress, seconds)
-    best = _map(db, image_dir, work_dir / "sparse0", options, n, progress, seconds, loose=False)
+        _match_pairs(db, retrieval_pairs(db, names, options.match_overlap), work_dir, options, n, progress)
+    best = _map(db, image_dir, work_dir / "sparse0", options, n, progress, loose=False)
     attempts.append({"matching": matching, "mapper": "default", "focal": "default", "placed": _placed(best)})
 
     # Fallbacks, cheapest first, until 90% are placed. The initial focal length is COLMAP's
@@ -79,10 +76,10 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
         why = f"{_placed(best)} of {n} keyframes placed"
         if matching == "sequential+retrieval":
             matching = "exhaustive" if n <= FALLBACK_EXHAUSTIVE_UP_TO else "sequential-long"
-            _match(db, matching, options, n, progress, seconds)
+            _match(db, matching, options, n, progress)
         if focal != 1.0:
             _scale_focal_guess(db, focal)
-        retry = _map(db, image_dir, work_dir / f"sparse{len(attempts)}", options, n, progress, seconds, loose=True)
+        retry = _map(db, image_dir, work_dir / f"sparse{len(attempts)}", options, n, progress, loose=True)
         attempts.append({"matching": matching, "mapper": "loose", "focal": f"{focal:g}x default",
                          "placed": _placed(retry), "why": why})
         if _placed(retry) > _placed(best):
@@ -90,7 +87,6 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     if best is None:
         return None
     result = _to_result(best, names)
-    result.seconds = seconds
     result.attempts = attempts
     return result
 
@@ -115,7 +111,7 @@ def _placed(rec) -> int:
 
 
 def _extract(db: Path, image_dir: Path, names: list[str], options: PipelineOptions, long_side: int,
-             progress: Progress, seconds: dict) -> None:
+             progress: Progress) -> None:
     import pycolmap
 
     reader = pycolmap.ImageReaderOptions()
@@ -128,11 +124,10 @@ def _extract(db: Path, image_dir: Path, names: list[str], options: PipelineOptio
     octave = options.sift_first_octave
     # Upsampling small frames finds the fine detail that low-resolution footage has.
     extraction.sift.first_octave = octave if octave is not None else (-1 if long_side < 700 else 0)
-    t = time.monotonic()
     # No polling of COLMAP's database for a finer count: a second SQLite library in this
     # process reading the file COLMAP is writing breaks SQLite's locks (the worker died of
-    # SIGBUS on the WAL's shared memory). The heartbeat repeats the stage instead.
-    with progress.heartbeat("features", len(names)):
+    # SIGBUS on the WAL's shared memory). The stage's heartbeat repeats it instead.
+    with progress.stage("features", len(names)):
         # Images enter the database first, one by one in keyframe order: extraction threads
         # would otherwise number them in the order they finish, and mapping (which breaks
         # ties by image id) would differ from run to run.
@@ -142,7 +137,6 @@ def _extract(db: Path, image_dir: Path, names: list[str], options: PipelineOptio
                                    options=reader)
         pycolmap.extract_features(db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
                                   reader_options=reader, extraction_options=extraction, device=pycolmap.Device.cpu)
-    seconds["features"] = time.monotonic() - t
 
 
 def _matching_options(options: PipelineOptions):
@@ -164,14 +158,13 @@ def _verification_options(options: PipelineOptions):
     return verification
 
 
-def _match(db: Path, how: str, options: PipelineOptions, n: int, progress: Progress, seconds: dict) -> None:
+def _match(db: Path, how: str, options: PipelineOptions, n: int, progress: Progress) -> None:
     """Match keyframe pairs; COLMAP skips pairs already in the database, so a fallback that
     widens the pairing only pays for the new ones."""
     import pycolmap
 
     matching = _matching_options(options)
-    t = time.monotonic()
-    with progress.heartbeat("matching", n):
+    with progress.stage("matching", n):
         if how == "exhaustive":
             pycolmap.match_exhaustive(db, matching_options=matching, verification_options=_verification_options(options),
                                       device=pycolmap.Device.cpu)
@@ -182,7 +175,6 @@ def _match(db: Path, how: str, options: PipelineOptions, n: int, progress: Progr
             pairing.loop_detection = False  # needs a vocabulary tree file, which is a download
             pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing,
                                       verification_options=_verification_options(options), device=pycolmap.Device.cpu)
-    seconds["matching"] = seconds.get("matching", 0.0) + time.monotonic() - t
 
 
 def retrieval_pairs(db: Path, names: list[str], skip: int, per_image: int = RETRIEVAL_PAIRS,
@@ -228,7 +220,7 @@ def retrieval_pairs(db: Path, names: list[str], skip: int, per_image: int = RETR
 
 
 def _match_pairs(db: Path, pairs: list[tuple[str, str]], work_dir: Path, options: PipelineOptions, n: int,
-                 progress: Progress, seconds: dict) -> None:
+                 progress: Progress) -> None:
     import pycolmap
 
     if not pairs:
@@ -238,15 +230,13 @@ def _match_pairs(db: Path, pairs: list[tuple[str, str]], work_dir: Path, options
     matching = _matching_options(options)
     pairing = pycolmap.ImportedPairingOptions()
     pairing.match_list_path = listing
-    t = time.monotonic()
-    with progress.heartbeat("matching", n):
+    with progress.stage("matching", n):
         pycolmap.match_image_pairs(db, matching_options=matching, pairing_options=pairing,
                                    verification_options=_verification_options(options), device=pycolmap.Device.cpu)
-    seconds["matching"] = seconds.get("matching", 0.0) + time.monotonic() - t
 
 
 def _map(db: Path, image_dir: Path, out_dir: Path, options: PipelineOptions, n: int, progress: Progress,
-         seconds: dict, loose: bool):
+         loose: bool):
     import pycolmap
 
     mapping = pycolmap.IncrementalPipelineOptions()
@@ -288,11 +278,9 @@ def _map(db: Path, image_dir: Path, out_dir: Path, options: PipelineOptions, n: 
         registered[0] = 2
         progress("mapping", 2, n)
 
-    t = time.monotonic()
-    with progress.heartbeat("mapping", n):
+    with progress.stage("mapping", n):
         models = pycolmap.incremental_mapping(db, image_dir, out_dir, options=mapping,
                                               initial_image_pair_callback=on_init, next_image_callback=on_image)
-    seconds["mapping"] = seconds.get("mapping", 0.0) + time.monotonic() - t
     if not models:
         return None
     return max(models.values(), key=lambda r: r.num_reg_images())

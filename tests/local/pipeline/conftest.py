@@ -15,10 +15,28 @@ import pytest
 
 @dataclass
 class Recorded:
-    """A reconstruction's artifacts plus every progress call it made."""
+    """A reconstruction's artifacts plus every progress call and forecast it made."""
 
     artifacts: object
     calls: list[tuple[str, int, int]] = field(default_factory=list)
+    #: (stage, overall share, seconds left, video frames) after each call
+    forecasts: list[tuple[str, float, float, int | None]] = field(default_factory=list)
+
+
+class _Recorder:
+    """A ``report`` with an ``estimate`` method, as the server's worker passes."""
+
+    def __init__(self):
+        self.calls, self.forecasts, self._pending = [], [], None
+
+    def __call__(self, stage, current, total):
+        self.calls.append((stage, current, total))
+        if self._pending is not None:
+            self.forecasts.append((stage, *self._pending))
+            self._pending = None
+
+    def estimate(self, overall, eta_s, video_frames):  # comes just before the report it belongs to
+        self._pending = (overall, eta_s, video_frames)
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +44,9 @@ def sample_reconstruction(tmp_path_factory) -> Recorded:
     from openstrate_nb.local._sample import sample_video
     from openstrate_nb.local.pipeline import reconstruct
 
-    calls: list[tuple[str, int, int]] = []
-    art = reconstruct(sample_video(), tmp_path_factory.mktemp("sample_job"), lambda s, c, n: calls.append((s, c, n)))
-    return Recorded(art, calls)
+    recorder = _Recorder()
+    art = reconstruct(sample_video(), tmp_path_factory.mktemp("sample_job"), recorder)
+    return Recorded(art, recorder.calls, recorder.forecasts)
 
 
 def write_frames(path: Path, frames, fps: int = 15, rotation: float | None = None, codec: str = "libx264") -> Path:

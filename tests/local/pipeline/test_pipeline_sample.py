@@ -50,6 +50,18 @@ def test_progress_reports_every_stage_in_order(sample_reconstruction):
     assert sorted(set(seen), key=seen.index) == STAGES  # in pipeline order, none revisited
 
 
+def test_the_forecast_only_moves_forward_and_counts_down(sample_reconstruction):
+    forecasts = sample_reconstruction.forecasts
+    assert forecasts and {stage for stage, *_ in forecasts} == set(STAGES)
+    overall = [share for _, share, _, _ in forecasts]
+    assert overall == sorted(overall) and 0 <= overall[0] < 0.1 and overall[-1] > 0.95
+    left = [eta for _, _, eta, _ in forecasts]
+    assert all(eta >= 0 for eta in left) and left[-1] < 0.1 * max(left)
+    assert {frames for *_, frames in forecasts} == {120}  # the sample's video frames
+    seconds = sample_reconstruction.artifacts.stats["seconds"]
+    assert all(seconds[stage] > 0 for stage in STAGES)  # each stage timed by its own name
+
+
 def test_cameras_json_schema(sample_reconstruction):
     doc = json.loads(sample_reconstruction.artifacts.cameras.read_text())
     assert doc["units"] == "arbitrary"
