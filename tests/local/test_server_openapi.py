@@ -21,7 +21,7 @@ def test_openapi_document_is_valid_and_matches_the_routes(server):
     app = create_app(ServerConfig(data_dir=server.data_dir))
     served = {}
     for route in app.routes:
-        if isinstance(route, Route) and route.path.startswith(("/api/", "/view/")):
+        if isinstance(route, Route) and (route.path == "/" or route.path.startswith(("/api/", "/view/"))):
             path = re.sub(r"\{(\w+)(:\w+)?\}", r"{\1}", route.path)
             served.setdefault(path, set()).update(m.lower() for m in route.methods - {"HEAD"})
     documented = {path: set(ops) - {"parameters"} for path, ops in document["paths"].items()}
