@@ -71,7 +71,7 @@ def test_status_prints_one_line(shell, server, client, video, capsys):
 
 def test_status_of_an_unknown_job_says_so(shell, server, capsys):
     shell.run_line_magic("openstrate", f"status nope --base-url {server.base_url}")
-    assert "404" in capsys.readouterr().err
+    assert "no such job on this server" in capsys.readouterr().err
 
 
 def test_serve_starts_a_server_that_later_widgets_use_and_stop_ends_it(shell, tmp_path, capsys):

@@ -151,12 +151,16 @@ class FileTooLargeError(OpenStrateError, ValueError):
 def error_message_from_body(status_code: int, reason: str, content: bytes, content_type: str = "") -> tuple[str, Any]:
     """Return ``(message, body)`` for an error response whatever its body looks like.
 
-    ``body`` is the parsed JSON when the body was JSON, else the decoded text (or None).
+    The message is plain words: the server's own explanation when it gave one (the status
+    stays on the exception, not in the headline); for a page from a proxy or an empty body,
+    what the server answered. ``body`` is the parsed JSON when the body was JSON, else the
+    decoded text (or None).
     """
     text = content.decode("utf-8", errors="replace").strip()
-    prefix = " ".join(f"HTTP {status_code} {reason}".split())
+    status = " ".join(f"{status_code} {reason}".split())
+    later = "; try again in a minute." if status_code >= 500 else "."
     if not text:
-        return f"{prefix} (the server sent no explanation)", None
+        return f"The server answered {status} without saying why{later}", None
     body: Any = text
     if "json" in content_type or text[:1] in "{[":
         try:
@@ -167,11 +171,17 @@ def error_message_from_body(status_code: int, reason: str, content: bytes, conte
         for key in ("error", "detail", "message"):
             value = body.get(key)
             if isinstance(value, str) and value.strip():
-                return f"{prefix}: {_shorten(value)}", body
-        return f"{prefix}: {_shorten(json.dumps(body))}", body
+                return _sentence(value), body
+        return f"The server answered {status}: {_shorten(json.dumps(body))}", body
     if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
-        return f"{prefix}: {_shorten(_html_to_text(text))}", text
-    return f"{prefix}: {_shorten(text)}", text
+        return f"The server answered {status} with a page saying: {_shorten(_html_to_text(text))}", text
+    return f"The server answered {status}: {_shorten(text)}", text
+
+
+def _sentence(text: str) -> str:
+    """The server's explanation, ending as a sentence does (its first word may be a field name)."""
+    text = _shorten(text)
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def _html_to_text(page: str) -> str:

@@ -20,13 +20,17 @@ from .. import cache
 from .._provenance import PROVENANCE_KEY, describe
 from ..api import (
     APIConnectionError,
+    BadRequestError,
     CancelNotSupportedError,
+    FileTooLargeError,
     Job,
     JobStatus,
     NotFoundError,
     OpenStrate,
     OpenStrateError,
+    PayloadTooLargeError,
     ServerError,
+    UnsupportedFileError,
     WorkerUnavailableError,
 )
 from ._progress import Throttle, TransferMeter, job_elapsed
@@ -36,6 +40,15 @@ __all__ = ["Source", "Runner", "Cancelled", "cached_job_record", "cache_server"]
 #: Polls of one unknown status before the widget stops and says so (the contract: never loop forever).
 _MAX_UNKNOWN_POLLS = 30
 _TICK = 0.1
+
+
+#: Failures a retry cannot change: the pipeline is deterministic, so the same video gets
+#: the same answer (the job document's ``code``).
+FINAL_CODES = frozenset({"not_a_video", "no_video_stream", "damaged", "too_short", "too_dark", "too_blurred",
+                         "no_motion", "not_enough_views", "no_depth", "out_of_memory"})
+#: Refusals of the request itself (4xx, a file refused before sending), as opposed to
+#: trouble on the way (connection, 5xx, timeouts), which a retry may get past.
+FINAL_ERRORS = (BadRequestError, PayloadTooLargeError, UnsupportedFileError, FileTooLargeError, NotFoundError)
 
 
 def cache_server(client: OpenStrate) -> str:
@@ -116,14 +129,17 @@ class Runner(threading.Thread):
                 self.sink._set(phase="complete", can_retry=False)
             else:
                 self.sink._set(phase="failed", error=job.error or "The reconstruction failed; the server gave no reason.",
-                               can_retry=True)
+                               can_retry=job.code not in FINAL_CODES)
         except Cancelled:
             self.source.discard_temporary()
             self.sink._set(phase="cancelled", notice=self._cancel_job(), can_retry=self._can_start_again())
         except _Stopped:
             self.source.discard_temporary()
-        except Exception as exc:  # every failure ends on screen, with Retry, not in a thread's traceback
-            self.sink._set(phase="failed", error=_message(exc), can_retry=self._can_start_again())
+        except Exception as exc:  # every failure ends on screen, not in a thread's traceback
+            # Retry where trying again can change the outcome (the network, the server's
+            # health), not for a refusal of the request itself (a file that is no video).
+            retry = not isinstance(exc, FINAL_ERRORS) and self._can_start_again()
+            self.sink._set(phase="failed", error=_message(exc), can_retry=retry)
         finally:
             self.done.set()
 

@@ -72,7 +72,7 @@ def test_upload_documents_parse_or_fail_clearly(doc):
 @settings(max_examples=300)
 def test_any_error_body_gives_a_short_readable_message(status, reason, content, content_type):
     message, _ = error_message_from_body(status, reason, content, content_type)
-    assert message.startswith(f"HTTP {status}")
+    assert message.strip() and not message.startswith("HTTP")
     assert len(message) <= 360 and "\n" not in message
 
 

@@ -16,8 +16,8 @@ from openstrate_nb import APIStatusError, CancelNotSupportedError, NotFoundError
 SLEEPING = "_pipelines:sleeping_pipeline"
 
 
-def _worker_pids() -> set[int]:
-    """This process's worker children (Linux /proc), whatever job they run."""
+def _worker_pids(job_id: str) -> set[int]:
+    """This process's worker children running ``job_id`` (Linux /proc; the job's folder is on the command line)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -27,7 +27,7 @@ def _worker_pids() -> set[int]:
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if parent == os.getpid() and b"openstrate_nb.local._worker" in command:
+        if parent == os.getpid() and b"openstrate_nb.local._worker" in command and job_id.encode() in command:
             found.add(int(entry.name))
     return found
 
@@ -42,10 +42,10 @@ def _running(client: OpenStrate, job_id: str, timeout: float = 60):
     raise AssertionError(f"job {job_id} never started")
 
 
-def _gone(pids: set[int], timeout: float = 10) -> bool:
+def _gone(job_id: str, timeout: float = 10) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not pids & _worker_pids():
+        if not _worker_pids(job_id):
             return True
         time.sleep(0.05)
     return False
@@ -57,13 +57,12 @@ def test_a_running_job_is_cancelled_and_its_worker_killed(start_server, video):
     with OpenStrate(server.base_url) as client:
         job_id = client.upload(video).job_id
         _running(client, job_id)
-        workers = _worker_pids()
-        assert workers
+        assert _worker_pids(job_id)
         job = client.cancel(job_id)
         # The answer already says so; the worker follows at once (SIGKILL).
         assert (job.status, job.code) == ("failed", "cancelled")
         assert "cancelled" in job.error
-        assert _gone(workers)
+        assert _gone(job_id)
         assert client.status(job_id).code == "cancelled"
         assert client.cancel(job_id).code == "cancelled"  # again: the same answer, no error
 

@@ -12,7 +12,7 @@ import pytest
 import trimesh
 
 from _media import write_video
-from openstrate_nb import JobFailedError, OpenStrate, WaitTimeout
+from openstrate_nb import JobFailedError, OpenStrate, OpenStrateError, WaitTimeout
 from openstrate_nb.widget import ReconstructWidget
 
 
@@ -270,3 +270,27 @@ def test_cancel_during_reconstruction_stops_the_servers_job(make_widget, start_s
     assert w.phase == "cancelled" and w.notice == f"Cancelled: the server stopped job {w.job_id}."
     job = client.status(w.job_id)
     assert (job.status, job.code) == ("failed", "cancelled")
+
+
+def test_a_file_that_is_no_video_fails_in_plain_words_and_offers_no_retry(make_widget, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("milk, eggs, a tripod")
+    w = make_widget(notes)
+    with pytest.raises(OpenStrateError):
+        w.wait(timeout=60)
+    assert w.phase == "failed" and not w.can_retry  # the same bytes would be refused again
+    assert "not a video" in w.error and not w.error.startswith("HTTP")
+
+
+def test_a_failure_the_pipeline_would_repeat_offers_no_retry_but_a_lost_worker_does(make_widget, start_server,
+                                                                                   video):
+    real = start_server(pipeline="openstrate_nb.local.pipeline:reconstruct")
+    w = make_widget(video, client=OpenStrate(real.base_url, poll_interval=0.05))
+    with pytest.raises(JobFailedError):  # 12 frames of 64x48 noise: the real pipeline refuses them
+        w.wait(timeout=120)
+    assert w.job.code in ("too_short", "too_blurred", "no_motion", "not_enough_views") and not w.can_retry
+    crashing = start_server(pipeline="_pipelines:crashing_pipeline")
+    w = make_widget(video, client=OpenStrate(crashing.base_url, poll_interval=0.05))
+    with pytest.raises(JobFailedError):
+        w.wait(timeout=120)
+    assert w.job.code == "worker_crashed" and w.can_retry

@@ -126,6 +126,7 @@ function render({ model, el }) {
   const update = () => {
     const phase = model.get('phase') || 'idle';
     pill.dataset.phase = phase;
+    root.dataset.phase = phase;
     pill.textContent = PHASE_LABELS[phase] || phase;
     const name = model.get('filename');
     fileLabel.textContent = name || '';

@@ -4,9 +4,10 @@ second, a timer per stage, and a forecast of the whole job.
 The forecast is what lets a person read the bar as "how long is left": every stage has an
 expected duration, predicted from what is known so far (the video's frames and size, then
 the keyframes, then the placed views) with per-unit costs measured on the real footage of
-``benchmarks/bench_realworld.py``, and scaled by how fast this machine ran the stages
-already done. The overall fraction is expected work done over expected work, never
-decreasing; the time left is the expected work still to do at this machine's pace.
+``benchmarks/bench_realworld.py`` on the 2-core dev machine. The overall fraction is
+expected work done over expected work, never decreasing; the time left is the expected
+work still to do, with the running stage's own measured pace once it has counted a fifth
+of its work (``benchmarks/bench_eta.py`` measures how honest it is).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def expected_seconds(*, frames: int, megapixels: float, keyframes: int, upsample
         "decoding": 0.2 + 0.03 * frames * megapixels,
         "keyframes": 0.5 + 0.05 * frames,
         "features": 0.5 + 0.3 * keyframes * megapixels * (4 if upsampled else 1),
-        "matching": 0.5 + 0.025 * pairs,
+        "matching": 0.5 + 0.02 * pairs,
         "mapping": 0.5 + 0.22 * keyframes,
         "depth": 0.5 + 0.6 * depth_views,
         "fusion": 0.2 + 0.1 * depth_views,
@@ -92,23 +93,26 @@ class Progress:
             self._report(stage, int(current), int(total))
 
     def _outlook(self, stage: str, current: int, total: int) -> tuple[float, float]:
-        """(share of the expected work done, seconds left at this machine's pace)."""
+        """(share of the expected work done, seconds left)."""
         forecast = self.forecast
         finished = [s for s in STAGE_NAMES if s in self.seconds and s != stage]
         expected_done = sum(forecast.get(s, 0.0) for s in finished)
-        actual_done = sum(self.seconds[s] for s in finished)
-        pace = min(4.0, max(0.25, actual_done / expected_done)) if expected_done > 2.0 else 1.0
         here = forecast[stage]
         elapsed = time.monotonic() - self._stage_started.get(stage, time.monotonic())
+        counted = total > 0 and current > 0
         # Counted stages say how far they are; silent ones (one long COLMAP call) are judged
         # by time against what they were expected to take, short of done.
-        share = current / total if total > 0 and current > 0 else min(0.95, elapsed / (pace * here))
-        share = min(1.0, max(0.0, share))
+        share = min(1.0, current / total) if counted else min(0.95, elapsed / here)
         later = [s for s in STAGE_NAMES if s not in self.seconds and s != stage]
-        expected_left = here * (1.0 - share) + sum(forecast.get(s, 0.0) for s in later)
-        whole = expected_done + here + sum(forecast.get(s, 0.0) for s in later)
+        expected_later = sum(forecast.get(s, 0.0) for s in later)
+        # Once a counted stage is a fifth done, its own pace says best when it will end.
+        # (A pace measured on earlier stages is not carried forward: on the real sets each
+        # stage's error is its own, e.g. textureless views match 7x faster than predicted,
+        # and scaling later stages by it made the forecast worse.)
+        here_left = elapsed / share * (1.0 - share) if counted and share >= 0.2 else here * (1.0 - share)
+        whole = expected_done + here + expected_later
         self._overall = max(self._overall, min(0.999, (expected_done + here * share) / whole))
-        return self._overall, pace * expected_left
+        return self._overall, here_left + expected_later
 
     def throttled(self, stage: str, current: int, total: int, every: float = 0.2) -> None:
         """Report unless the last report is more recent than ``every`` seconds (tight loops)."""
