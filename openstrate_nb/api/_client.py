@@ -12,7 +12,7 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Union
+from typing import Any, Callable, Iterator, NamedTuple, Union
 from urllib.parse import urljoin, urlsplit
 
 import anyio
@@ -45,6 +45,19 @@ USER_AGENT = f"openstrate-nb/{__version__} httpx/{httpx.__version__}"
 
 AssetRef = Union[str, Job, Upload]
 OnUpdate = Callable[[Job], None]
+#: ``on_error(error, unreachable_for)``: a poll the server did not answer, and the seconds since it last did
+OnError = Callable[[Exception, float], None]
+
+
+class Poll(NamedTuple):
+    """One poll of :meth:`OpenStrate.watch`: the job (or the transient fault) and the seconds to
+    wait before the next poll (None once the job is complete)."""
+
+    job: Job | None
+    error: Exception | None
+    delay: float | None
+    #: seconds since the server last answered (0 while it answers)
+    unreachable_for: float
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -258,8 +271,25 @@ class OpenStrate(_BaseClient):
         return self._job(response, job_id), self._retry_after(response)
 
     def wait(self, job_id: str, *, timeout: float | None = None, poll_interval: float | None = None,
-             on_update: OnUpdate | None = None) -> Job:
-        """Poll until the job is ``complete`` (returned) or ``failed`` (``JobFailedError``)."""
+             on_update: OnUpdate | None = None, on_error: OnError | None = None) -> Job:
+        """Poll until the job is ``complete`` (returned) or ``failed`` (``JobFailedError``).
+
+        ``on_update(job)`` sees every change; ``on_error(error, unreachable_for)`` every poll
+        the server did not answer (retried with backoff), with the seconds since it last did.
+        """
+        for poll in self.watch(job_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update):
+            if poll.delay is None:
+                return poll.job  # type: ignore[return-value]
+            if poll.error is not None and on_error is not None:
+                on_error(poll.error, poll.unreachable_for)
+            time.sleep(poll.delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def watch(self, job_id: str, *, timeout: float | None = None, poll_interval: float | None = None,
+              on_update: OnUpdate | None = None) -> Iterator[Poll]:
+        """The polls of :meth:`wait` for callers that sleep their own way (the widget, which
+        must stay interruptible): each answer or transient fault, and how long to wait before
+        the next poll; the last one, once complete, has ``delay`` None. Raises as ``wait`` does."""
         state = WaitState(job_id, self._policy(poll_interval), timeout, on_update)
         while True:
             try:
@@ -268,11 +298,12 @@ class OpenStrate(_BaseClient):
                 if not self._is_transient(exc):
                     raise
                 delay = state.after_error(self._retry_after(getattr(exc, "response", None)))
-            else:
-                delay = state.after_job(job, retry_after)
-                if delay is None:
-                    return job
-            time.sleep(delay)
+                yield Poll(None, exc, delay, state.unreachable_for)
+                continue
+            delay = state.after_job(job, retry_after)
+            yield Poll(job, None, delay, 0.0)
+            if delay is None:
+                return
 
     def download(self, url_or_asset: AssetRef, dest: str | os.PathLike[str] | None = None, *,
                  on_progress: DownloadProgress | None = None) -> Path:
@@ -357,7 +388,7 @@ class AsyncOpenStrate(_BaseClient):
         return self._job(response, job_id), self._retry_after(response)
 
     async def wait(self, job_id: str, *, timeout: float | None = None, poll_interval: float | None = None,
-                   on_update: OnUpdate | None = None) -> Job:
+                   on_update: OnUpdate | None = None, on_error: OnError | None = None) -> Job:
         state = WaitState(job_id, self._policy(poll_interval), timeout, on_update)
         while True:
             try:
@@ -366,6 +397,8 @@ class AsyncOpenStrate(_BaseClient):
                 if not self._is_transient(exc):
                     raise
                 delay = state.after_error(self._retry_after(getattr(exc, "response", None)))
+                if on_error is not None:
+                    on_error(exc, state.unreachable_for)
             else:
                 delay = state.after_job(job, retry_after)
                 if delay is None:

@@ -107,17 +107,23 @@ class JobFailedError(OpenStrateError):
 
 
 class WaitTimeout(OpenStrateError):
-    """``wait`` gave up; the job itself goes on on the server."""
+    """``wait`` gave up. ``unreachable_for`` > 0: the server had stopped answering that many
+    seconds before, so the job's state is unknown; else the job is still running there."""
 
-    def __init__(self, job_id: str, timeout: float, last: Job | None = None):
+    def __init__(self, job_id: str, timeout: float, last: Job | None = None, unreachable_for: float = 0.0):
         self.job_id = job_id
         self.timeout = timeout
         self.last = last
-        state = f" (last status: {last.status})" if last is not None else ""
-        super().__init__(
-            f"Job {job_id} was not finished after {timeout:g} s{state}; it keeps running on the server, "
-            f"so call wait({job_id!r}) again later."
-        )
+        self.unreachable_for = unreachable_for
+        if unreachable_for > 0:
+            message = (f"Job {job_id} was not seen finished after {timeout:g} s: the server has not answered for the "
+                       f"last {unreachable_for:.0f} s, so whether the job still runs is unknown; call "
+                       f"wait({job_id!r}) again once the server is back.")
+        else:
+            state = f" (last status: {last.status})" if last is not None else ""
+            message = (f"Job {job_id} was not finished after {timeout:g} s{state}; it keeps running on the server, "
+                       f"so call wait({job_id!r}) again later.")
+        super().__init__(message)
 
 
 class CancelNotSupportedError(OpenStrateError):

@@ -2,8 +2,10 @@
 
 Polls start quick (a job that is already done answers at once) and back off to a few
 seconds, as the service asks. Transient faults (connection errors, 502/503/504) are
-ridden out with capped exponential backoff and full jitter, so a fleet of notebooks
-that lost the server together does not come back in lockstep. ``Retry-After`` wins.
+ridden out with capped exponential backoff and equal jitter (between half and all of the
+backoff), so a fleet of notebooks that lost the server together does not come back in
+lockstep. ``Retry-After`` wins. ``unreachable_for`` says how long the server has not
+answered, so callers can say so instead of retrying in silence.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class WaitState:
     last: Job | None = None
     _interval: float = field(init=False)
     _errors: int = field(init=False, default=0)
+    _lost_since: float | None = field(init=False, default=None)
     _unknown_polls: int = field(init=False, default=0)
     _started: float = field(init=False)
 
@@ -81,6 +84,7 @@ class WaitState:
         unknown status has been seen too many polls in a row.
         """
         self._errors = 0
+        self._lost_since = None
         changed = self.last is None or job != self.last
         self.last = job
         if self.on_update is not None and changed:
@@ -104,11 +108,18 @@ class WaitState:
     def after_error(self, retry_after: float | None = None) -> float:
         """Record a transient fault; return seconds to sleep before the next try."""
         self._errors += 1
+        if self._lost_since is None:
+            self._lost_since = self.clock()
         ceiling = min(self.policy.error_cap, self.policy.error_base * 2 ** (self._errors - 1))
         delay = ceiling * (0.5 + 0.5 * self.rng())
         if retry_after is not None:
             delay = min(self.policy.retry_after_cap, retry_after)
         return self._bounded(delay)
+
+    @property
+    def unreachable_for(self) -> float:
+        """Seconds since the server last answered, if the latest polls failed; else 0."""
+        return 0.0 if self._lost_since is None else self.clock() - self._lost_since
 
     def _bounded(self, delay: float) -> float:
         """Never sleep past the deadline; raise ``WaitTimeout`` once it has passed."""
@@ -116,5 +127,5 @@ class WaitState:
             return delay
         left = self.timeout - (self.clock() - self._started)
         if left <= 0:
-            raise WaitTimeout(self.job_id, self.timeout, self.last)
+            raise WaitTimeout(self.job_id, self.timeout, self.last, self.unreachable_for)
         return min(delay, left)

@@ -63,8 +63,11 @@ def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: floa
             detail = f"{job.stage or job.status}  {frames}"
         bar.update(best[0], detail)
 
+    def lost(error: Exception, seconds: float) -> None:
+        bar.update(best[0], f"cannot reach the server for {seconds:.0f} s ({error}); retrying", force=True)
+
     try:
-        job = client.wait(job_id, timeout=timeout, on_update=show)
+        job = client.wait(job_id, timeout=timeout, on_update=show, on_error=lost)
     except KeyboardInterrupt:
         bar.close()
         _offer_cancel(client, job_id)

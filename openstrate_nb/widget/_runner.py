@@ -19,26 +19,22 @@ from typing import Any
 from .. import cache
 from .._provenance import PROVENANCE_KEY, describe
 from ..api import (
-    APIConnectionError,
     BadRequestError,
     CancelNotSupportedError,
     FileTooLargeError,
     Job,
+    JobFailedError,
     JobStatus,
     NotFoundError,
     OpenStrate,
     OpenStrateError,
     PayloadTooLargeError,
-    ServerError,
     UnsupportedFileError,
-    WorkerUnavailableError,
 )
 from ._progress import Throttle, TransferMeter, job_elapsed
 
 __all__ = ["Source", "Runner", "Cancelled", "cached_job_record", "cache_server"]
 
-#: Polls of one unknown status before the widget stops and says so (the contract: never loop forever).
-_MAX_UNKNOWN_POLLS = 30
 _TICK = 0.1
 
 
@@ -241,42 +237,43 @@ class Runner(threading.Thread):
     # -- watching it --------------------------------------------------------------------
 
     def _watch(self, job_id: str) -> Job:
+        """Follow the job with the client's own waiting rules (``client.watch``: backoff,
+        ``Retry-After``, which faults are transient, unknown statuses), sleeping in short
+        ticks so Cancel and close stay instant and the elapsed time keeps moving."""
         self.watching = job_id
         self.sink._set(job_id=job_id, phase="queued", error="", can_retry=False)
         watched_since = time.time()
         elapsed_throttle = Throttle(0.5)
-        next_poll = 0.0
-        failures = 0
-        unknown = 0
         job: Job | None = None
-        while True:
-            self._check()
-            now = time.monotonic()
-            if now >= next_poll:
-                try:
-                    job = self.client.status(job_id)
-                except NotFoundError:
-                    raise RuntimeError(f"The server at {self.client.base_url} has no job {job_id}; "
-                                       "check the job id and the server address.") from None
-                except (APIConnectionError, ServerError, WorkerUnavailableError) as exc:
-                    failures += 1
-                    self.sink._set(notice=f"Lost contact with the server ({_message(exc)}); retrying…")
-                    next_poll = now + min(30.0, self.poll_interval * 2**failures)
-                    continue
-                if failures:
-                    self.sink._set(notice="")
-                failures = 0
-                self._show_job(job, watched_since)
-                if job.is_terminal:
-                    return job
-                unknown = 0 if job.is_known_status else unknown + 1
-                if unknown >= _MAX_UNKNOWN_POLLS:
-                    raise RuntimeError(f"The server kept reporting the unknown status {job.status!r}; "
-                                       "update openstrate_nb or check the job on the server.")
-                next_poll = now + self.poll_interval
-            elif job is not None and elapsed_throttle.ready():
-                self.sink._set(elapsed=round(job_elapsed(job.extra, watched_since), 1))
-            self.stop_event.wait(_TICK)
+        lost = False
+        try:
+            for poll in self.client.watch(job_id, poll_interval=self.poll_interval):
+                if poll.error is not None:
+                    lost = True
+                    self.sink._set(notice=f"Cannot reach the server for {poll.unreachable_for:.0f} s "
+                                          f"({_message(poll.error)}); retrying…")
+                else:
+                    job = poll.job
+                    if lost:
+                        lost = False
+                        self.sink._set(notice="")
+                    self._show_job(job, watched_since)
+                if poll.delay is None:
+                    return job  # type: ignore[return-value]
+                until = time.monotonic() + poll.delay
+                while time.monotonic() < until:
+                    self._check()
+                    if job is not None and elapsed_throttle.ready():
+                        self.sink._set(elapsed=round(job_elapsed(job.extra, watched_since), 1))
+                    self.stop_event.wait(min(_TICK, max(0.0, until - time.monotonic())))
+                self._check()
+        except JobFailedError as failed:
+            self._show_job(failed.job, watched_since)
+            return failed.job
+        except NotFoundError:
+            raise RuntimeError(f"The server at {self.client.base_url} has no job {job_id}; "
+                               "check the job id and the server address.") from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _show_job(self, job: Job, watched_since: float) -> None:
         self.sink._set_job(job)

@@ -162,3 +162,19 @@ async def test_async_wait_honours_retry_after_on_success():
     async with AsyncOpenStrate("http://t", transport=httpx.MockTransport(handler), poll_interval=60) as client:
         job = await client.wait("j", timeout=10)  # a 60 s poll would time out; Retry-After: 0 does not
     assert job.status == "complete" and len(requests) == 2
+
+
+def test_wait_says_at_once_when_the_server_is_gone_and_its_timeout_says_the_state_is_unknown(served, video):
+    from openstrate_nb import APIConnectionError, OpenStrate, WaitTimeout
+
+    server = served("--pipeline", "_pipelines:sleeping_pipeline")
+    with OpenStrate(server.base_url) as client:
+        job_id = client.upload(video).job_id
+        server.kill()
+        said = []
+        with pytest.raises(WaitTimeout) as timeout:
+            client.wait(job_id, timeout=6, on_error=lambda error, lost: said.append((error, lost)))
+    assert said and isinstance(said[0][0], APIConnectionError) and said[0][1] < 1  # at the first failed poll
+    assert said[-1][1] > 1  # and it keeps saying so, with the time since the server last answered
+    assert timeout.value.unreachable_for > 1
+    assert "has not answered" in str(timeout.value) and "keeps running" not in str(timeout.value)
