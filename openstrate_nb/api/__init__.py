@@ -7,6 +7,7 @@ from ._exceptions import (
     APITimeoutError,
     BadRequestError,
     CancelNotSupportedError,
+    MissingFileError,
     FileTooLargeError,
     InvalidResponseError,
     JobFailedError,
@@ -48,4 +49,5 @@ __all__ = [
     "UnsupportedFileError",
     "FileTooLargeError",
     "CancelNotSupportedError",
+    "MissingFileError",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "UnexpectedStatusError",
     "UnsupportedFileError",
     "CancelNotSupportedError",
+    "MissingFileError",
     "FileTooLargeError",
     "error_message_from_body",
 ]
@@ -124,6 +125,10 @@ class WaitTimeout(OpenStrateError):
             message = (f"Job {job_id} was not finished after {timeout:g} s{state}; it keeps running on the server, "
                        f"so call wait({job_id!r}) again later.")
         super().__init__(message)
+
+
+class MissingFileError(OpenStrateError, FileNotFoundError):
+    """The file to send does not exist (also a ``FileNotFoundError``); nothing was sent."""
 
 
 class CancelNotSupportedError(OpenStrateError):

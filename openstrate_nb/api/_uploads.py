@@ -16,7 +16,8 @@ from typing import IO, AsyncIterator, Callable, Iterator, Union
 
 import anyio
 
-from ._exceptions import FileTooLargeError, UnsupportedFileError
+from .._contract import MAX_UPLOAD_BYTES, size_text
+from ._exceptions import FileTooLargeError, MissingFileError, UnsupportedFileError
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -32,7 +33,7 @@ __all__ = [
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 MESH_EXTENSIONS = (".glb", ".ply", ".stl")
 ALLOWED_EXTENSIONS = VIDEO_EXTENSIONS + MESH_EXTENSIONS
-DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = MAX_UPLOAD_BYTES
 CHUNK_SIZE = 1024 * 1024
 
 FileSource = Union[str, "os.PathLike[str]", IO[bytes]]
@@ -75,7 +76,7 @@ def open_upload(source: FileSource, filename: str | None, max_bytes: int) -> Pre
         name = filename or path.name
         _check_extension(name)
         if not path.is_file():
-            raise FileNotFoundError(f"No such file: {path}; check the path (relative paths start at {Path.cwd()}).")
+            raise MissingFileError(f"No such file: {path}; check the path (relative paths start at {Path.cwd()}).")
         size = path.stat().st_size
         _check_size(name, size, max_bytes)
         return PreparedUpload(path.open("rb"), name, size, owns_file=True)
@@ -102,7 +103,7 @@ def _check_extension(name: str) -> None:
 def _check_size(name: str, size: int, max_bytes: int) -> None:
     if size > max_bytes:
         raise FileTooLargeError(
-            f"{name!r} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB upload cap; "
+            f"{name!r} is {size_text(size)}, over the {size_text(max_bytes)} upload cap; "
             "trim or re-encode the video, or raise max_upload_bytes if your server allows more."
         )
 

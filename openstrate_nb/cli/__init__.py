@@ -102,9 +102,19 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _video_argument(text: str) -> str:
+    """A path, an http(s) URL, or a ``file://`` URL (as a file manager copies it), as a path or URL."""
+    if text.startswith("file://"):
+        from urllib.parse import urlsplit
+        from urllib.request import url2pathname
+
+        return url2pathname(urlsplit(text).path)
+    return text
+
+
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        job, glb = run_reconstruction(client, args.video, Path(args.out), args.timeout)
+        job, glb = run_reconstruction(client, _video_argument(args.video), Path(args.out), args.timeout)
     _print(f"mesh: {glb}")
     _print(f"view: {job.view_url}")
     return 0
@@ -203,13 +213,23 @@ def _wait_forever() -> None:
     threading.Event().wait()
 
 
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, where it has one worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openstrate-nb", description="Turn a walkthrough video into a 3D mesh.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
+        sub = commands.add_parser(name, help=help, description=help,
+                                  formatter_class=_HelpWithDefaults)
         sub.set_defaults(handler=handler)
         return sub
 
@@ -217,25 +237,25 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--base-url", help="server (default: $OPENSTRATE_BASE_URL or https://openstrate.com)")
 
     sub = command("reconstruct", cmd_reconstruct, "upload a video (or name its URL), wait, download the mesh")
-    sub.add_argument("video", metavar="VIDEO_OR_URL")
+    sub.add_argument("video", metavar="VIDEO_OR_URL", help="a video file, a file:// URL, or an http(s) URL the server can fetch")
     base_url(sub)
-    sub.add_argument("--out", default=".", help="folder for the GLB (default: here)")
-    sub.add_argument("--timeout", type=float, default=None, help="seconds to wait (the job goes on after)")
+    sub.add_argument("--out", default=".", help="folder for the GLB")
+    sub.add_argument("--timeout", type=float, default=None, help="seconds to wait, no limit if not given (the job goes on after)")
     sub.add_argument("--poll-interval", type=float, default=None, help=argparse.SUPPRESS)
 
     sub = command("status", cmd_status, "show a job's status")
-    sub.add_argument("job_id", metavar="JOB_ID")
+    sub.add_argument("job_id", metavar="JOB_ID", help="the job's id, as reconstruct printed it")
     base_url(sub)
     sub.add_argument("--json", action="store_true", help="print the whole job document")
 
     sub = command("cancel", cmd_cancel, "stop a job (the embedded server; the hosted service cannot)")
-    sub.add_argument("job_id", metavar="JOB_ID")
+    sub.add_argument("job_id", metavar="JOB_ID", help="the job's id, as reconstruct printed it")
     base_url(sub)
 
     sub = command("download", cmd_download, "download a file by URL or {id}.{ext}")
-    sub.add_argument("url_or_id", metavar="URL_OR_ID")
+    sub.add_argument("url_or_id", metavar="URL_OR_ID", help="a file's URL, or {id}.{ext} on the server")
     base_url(sub)
-    sub.add_argument("--out", default=None, help="file or folder (default: here)")
+    sub.add_argument("--out", default=None, help="file or folder, here if not given")
 
     sub = command("verify", cmd_verify, "reconstruct a result's video again and say whether the result is "
                                         "reproduced bit for bit, or which stage first differs")
@@ -244,9 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def server_options(sub: argparse.ArgumentParser, port: int) -> None:
         sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-        sub.add_argument("--port", type=int, default=port)
-        sub.add_argument("--data-dir", default=None, help="jobs and files (default: the user data folder)")
-        sub.add_argument("--max-upload-mb", type=float, default=100)
+        sub.add_argument("--port", type=int, default=port, help="port to listen on (0: any free port)")
+        sub.add_argument("--data-dir", default=None,
+                         help="jobs and files; if not given, $OPENSTRATE_NB_DATA/server, else the user data folder")
+        sub.add_argument("--max-upload-mb", type=float, default=100, help="upload cap in MiB")
         sub.add_argument("--workers", type=int, default=1, help="reconstructions at once")
         sub.add_argument("--public-url", default=None, help="the address clients use, if not host:port")
         sub.add_argument("--allow-private-urls", action="store_true",
@@ -261,9 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reconstruction function the workers run (default: the built-in CPU pipeline)")
     sub = command("demo", cmd_demo, "reconstruct the bundled sample video offline and show the result")
     sub.add_argument("--out", default="openstrate-demo", help="folder for the results")
-    sub.add_argument("--data-dir", default=None)
-    sub.add_argument("--port", type=int, default=0)
-    sub.add_argument("--timeout", type=float, default=None)
+    sub.add_argument("--data-dir", default=None, help="the embedded server's jobs and files, as for serve")
+    sub.add_argument("--port", type=int, default=0, help="port of the embedded server (0: any free port)")
+    sub.add_argument("--timeout", type=float, default=None, help="seconds to wait, no limit if not given")
     sub.add_argument("--serve", action="store_true", help="keep the server running so the view URL works")
     return parser
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
+from .._contract import MAX_UPLOAD_BYTES
 from ._worker import DEFAULT_PIPELINE
 
 __all__ = ["ServerConfig", "default_data_dir"]
@@ -22,7 +23,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     data_dir: Path = field(default_factory=default_data_dir)
-    max_upload_bytes: int = 100 * 1024 * 1024
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     workers: int = 1
     #: the address clients reach this server at, when it differs from what they asked
     public_url: str | None = None

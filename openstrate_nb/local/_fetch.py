@@ -16,6 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from .._contract import size_text
+
 __all__ = ["FetchError", "check_fetchable", "resolve_fetchable", "VideoFetcher"]
 
 MAX_REDIRECTS = 5
@@ -114,7 +116,7 @@ class VideoFetcher:
             for chunk in response.iter_bytes():
                 received += len(chunk)
                 if received > self.max_bytes:
-                    raise FetchError(f"the video at video_url is over this server's {self.max_bytes / 1e6:g} MB cap.")
+                    raise FetchError(f"the video at video_url is over this server's {size_text(self.max_bytes)} cap.")
                 out.write(chunk)
         if received == 0:
             raise FetchError("the video at video_url is empty.")

@@ -13,6 +13,7 @@ from typing import AsyncIterator
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from .._contract import size_text
 from ._files import MESH_EXTS, SNIFF_BYTES, VIDEO_EXTS, FileStore, IncomingFile, sniff
 
 __all__ = ["UploadRejected", "ReceivedFile", "receive_upload"]
@@ -122,7 +123,7 @@ class _FilePart:
     def _write(self, chunk: bytes | memoryview) -> None:
         assert self.incoming is not None
         if self.incoming.size + len(chunk) > self.max_bytes:
-            self.fail(413, f"the file is over this server's {self.max_bytes / 1e6:g} MB upload cap; "
+            self.fail(413, f"the file is over this server's {size_text(self.max_bytes)} upload cap; "
                            "trim or re-encode the video (or start the server with a larger --max-upload-mb).")
             return
         self.incoming.write(chunk)

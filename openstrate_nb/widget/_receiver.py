@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._contract import size_text
 from ..api import VIDEO_EXTENSIONS
 
 __all__ = ["MAX_CHUNK_BYTES", "ChunkReceiver", "ReceivedFile", "UploadRefused"]
@@ -66,7 +67,7 @@ class ChunkReceiver:
         if max_bytes is not None and size > max_bytes:
             # Refuse now: sending 500 MB to the kernel only to have the server refuse it wastes minutes.
             raise UploadRefused(
-                f"{name!r} is {size / 1e6:.1f} MB, over the server's {max_bytes / 1e6:.0f} MB upload cap; "
+                f"{name!r} is {size_text(size)}, over the server's {size_text(max_bytes)} upload cap; "
                 "trim or re-encode the video."
             )
         receiver = cls(upload_id=upload_id, filename=name, size=size, directory=directory)

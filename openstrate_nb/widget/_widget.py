@@ -21,7 +21,7 @@ import anywidget
 import ipywidgets
 import traitlets as t
 
-from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, OpenStrate, OpenStrateError, WaitTimeout
+from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, MissingFileError, OpenStrate, OpenStrateError, WaitTimeout
 from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
 from ._runner import Runner, Source, cached_job_record
 from ._progress import TransferMeter
@@ -194,7 +194,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         if path.suffix.lower() not in VIDEO_EXTENSIONS:
             raise ValueError(f"{path.name!r} is not a video this service reconstructs ({' '.join(VIDEO_EXTENSIONS)}).")
         if not path.is_file():
-            raise FileNotFoundError(f"No such video: {path} (relative paths start at {Path.cwd()}).")
+            raise MissingFileError(f"No such video: {path} (relative paths start at {Path.cwd()}).")
         self._start(Source(path=path, filename=path.name), force=force)
 
     def attach(self, job_id: str) -> None:

@@ -12,8 +12,10 @@ from openstrate_nb import (
     Job,
     JobFailedError,
     JobStatus,
+    MissingFileError,
     NotFoundError,
     OpenStrate,
+    OpenStrateError,
     PayloadTooLargeError,
     UnsupportedFileError,
     Upload,
@@ -123,8 +125,10 @@ def test_refuses_files_over_the_cap_before_sending(make_client, video):
 
 
 def test_missing_file_is_a_clear_error(make_client, tmp_path):
-    with pytest.raises(FileNotFoundError, match="No such file"):
+    with pytest.raises(MissingFileError, match="No such file") as missing:
         make_client().upload(tmp_path / "nope.mp4")
+    # One except clause catches every failure, and code that expects the built-in still works.
+    assert isinstance(missing.value, OpenStrateError) and isinstance(missing.value, FileNotFoundError)
 
 
 def test_status_of_an_unknown_job_is_not_found(make_client):

@@ -110,3 +110,25 @@ def test_help_and_version():
     out = run_cli("--help")
     assert out.returncode == 0 and all(c in out.stdout for c in ("reconstruct", "status", "download", "serve", "demo"))
     assert run_cli("--version").stdout.startswith("openstrate-nb ")
+
+
+def test_a_file_url_is_read_as_the_file_it_names(server, video, tmp_path):
+    spaced = tmp_path / "my walk.mp4"
+    spaced.write_bytes(video.read_bytes())
+    out = run_cli("reconstruct", spaced.as_uri(), "--out", str(tmp_path / "out"), base_url=server.base_url)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "out" / "my walk.glb").read_bytes()[:4] == b"glTF"
+
+
+def test_every_option_says_what_it_does_and_its_default():
+    import argparse
+
+    from openstrate_nb.cli import build_parser
+
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            assert action.help, f"openstrate-nb {name} {action.option_strings or action.dest} has no help text"
+    serve = run_cli("serve", "--help").stdout
+    assert "(default: 8765)" in serve and "(default: 100)" in serve and "(default: 30)" in serve
+    assert "(default: None)" not in serve

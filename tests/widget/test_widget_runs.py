@@ -125,7 +125,7 @@ def test_an_unknown_job_id_fails_with_a_readable_error(make_widget):
 
 
 def test_bad_arguments_are_refused_at_once(make_widget, tmp_path, video):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(OpenStrateError, match="No such video"):  # also a FileNotFoundError
         make_widget(tmp_path / "missing.mp4")
     with pytest.raises(ValueError, match="not a video"):
         make_widget(tmp_path / "notes.txt")
