@@ -36,7 +36,10 @@ __all__ = [
 ]
 
 #: Above this many faces the *displayed* copy is decimated; the Trimesh keeps every face.
-DEFAULT_MAX_FACES = 500_000
+#: A notebook saved with widget state carries the displayed copy (about 42 bytes a face as
+#: base64 buffers), so this keeps a saved notebook with a result well under 2 MB; the
+#: ``/view`` page beside it shows every face.
+DEFAULT_MAX_FACES = 30_000
 
 
 def load_glb(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> trimesh.Trimesh:

@@ -40,7 +40,7 @@ export default { render({ el }) {
 """
 _BUSY_PHASES = frozenset({"receiving", "hashing", "uploading", "submitting", "queued", "reconstructing", "downloading"})
 _WAIT_SLICE = 0.1
-DEFAULT_MAX_FACES = 500_000  # same as openstrate_nb.mesh's, without importing trimesh here
+DEFAULT_MAX_FACES = 30_000  # same as openstrate_nb.mesh's (see there why), without importing trimesh here
 
 
 class _Busy(RuntimeError):
@@ -184,7 +184,20 @@ class ReconstructWidget(anywidget.AnyWidget):
         return self._container
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self._container._repr_mimebundle_(**kwargs)
+        bundle = self._container._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            # What a page without a kernel shows (GitHub, nbviewer): a sentence, not an object repr.
+            bundle["text/plain"] = self.summary()
+        return bundle
+
+    def summary(self) -> str:
+        """One line: the video, where the run is, and the result once there is one."""
+        what = self.filename or "no video picked yet"
+        if self.phase == "complete":
+            return f"OpenStrate reconstruction of {what}: {self.mesh_faces:,} faces (job {self.job_id})."
+        if self.phase == "failed":
+            return f"OpenStrate reconstruction of {what} failed: {self.error}"
+        return f"OpenStrate reconstruction of {what}: {self.phase} (run the notebook to see the result)."
 
     # -- what the user does -----------------------------------------------------------------
 

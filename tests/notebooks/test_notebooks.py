@@ -15,6 +15,7 @@ by its data directory, not its port. Running quickstart again must send and star
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -94,3 +95,14 @@ def test_quickstart_run_again_in_a_new_kernel_sends_nothing_and_starts_no_job(no
     before = _uploads_and_jobs(notebook_data)
     _run_notebook("quickstart", notebook_env, run_dir)
     assert _uploads_and_jobs(notebook_data) == before
+
+
+def test_an_executed_quickstart_with_its_widget_state_stays_under_2_mb(notebook_env, notebook_data, run_dir):
+    """nbconvert (like papermill and CI) saves the widgets' state, the pythreejs buffers with it."""
+    notebook = shutil.copy(NOTEBOOKS / "quickstart.ipynb", run_dir / "sized.ipynb")
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output",
+                    "sized-executed.ipynb", str(notebook)], cwd=run_dir, env=notebook_env, check=True,
+                   capture_output=True, timeout=1800)
+    executed = run_dir / "sized-executed.ipynb"
+    assert json.loads(executed.read_text())["metadata"]["widgets"]  # the state is there...
+    assert executed.stat().st_size < 2_000_000  # ...and small

@@ -294,3 +294,12 @@ def test_a_failure_the_pipeline_would_repeat_offers_no_retry_but_a_lost_worker_d
     with pytest.raises(JobFailedError):
         w.wait(timeout=120)
     assert w.job.code == "worker_crashed" and w.can_retry
+
+
+def test_without_a_kernel_the_output_reads_as_a_sentence(make_widget, video):
+    w = make_widget(video)
+    assert w._repr_mimebundle_()["text/plain"].startswith("OpenStrate reconstruction of walk.mp4: ")
+    w.wait(timeout=120)
+    bundle = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == f"OpenStrate reconstruction of walk.mp4: {w.mesh_faces:,} faces (job {w.job_id})."
