@@ -61,8 +61,9 @@ def _percents(texts):
     return [int(m.group(1)) for m in (re.search(r"(\d+)%", t) for t in texts) if m]
 
 
-def _frames(texts):
-    return [int(m.group(1)) for m in (re.search(r"frame (\d+) /", t) for t in texts) if m]
+def _steps(texts):
+    """The job row's percentages while it shows "Step k of n: ..." (one bar for the whole job)."""
+    return _percents(t for t in texts if re.match(r"Step \d+ of \d+: ", t))
 
 
 def _screenshot_canvas(page, cell, artifacts, name):
@@ -96,7 +97,7 @@ def test_picker_upload_progress_result_and_reattach_in_jupyterlab(jupyter, opens
 
     # Reconstruction starts once the video has crossed both hops.
     page.wait_for_function(
-        "() => (window.__osnbLog || []).some(([row, text]) => row === 'job' && /frame \\d+ \\//.test(text))",
+        "() => (window.__osnbLog || []).some(([row, text]) => row === 'job' && /^Step \\d+ of \\d+: /.test(text))",
         timeout=180_000)
     page.screenshot(path=str(artifacts / "lab-2-uploaded.png"))
     kernel, server = _percents(_log(page, "kernel")), _percents(_log(page, "server"))
@@ -106,23 +107,19 @@ def test_picker_upload_progress_result_and_reattach_in_jupyterlab(jupyter, opens
     assert re.search(r"MB / 2\d\.\d MB · 100% · [\d.]+ MB/s", _log(page, "kernel")[-1])
 
     # Progress while the kernel is idle (no cell runs) ...
-    frames_before = len(set(_frames(_log(page, "job"))))
-    page.wait_for_function(
-        f"() => new Set((window.__osnbLog || []).filter(([r, t]) => r === 'job' && /frame/.test(t))"
-        f".map(([r, t]) => t.match(/frame (\\d+)/)[1])).size >= {frames_before + 2}",
-        timeout=120_000)
+    seen = "new Set((window.__osnbLog || []).filter(([r, t]) => r === 'job' && /^Step .*\\d+%/.test(t))" \
+           ".map(([r, t]) => t.match(/(\\d+)%/)[1])).size"
+    steps_before = len(set(_steps(_log(page, "job"))))
+    page.wait_for_function(f"() => {seen} >= {steps_before + 2}", timeout=120_000)
     assert not page.evaluate(f"() => {nb.running_cell_js(0)}")
 
     # ... and while another cell blocks the kernel.
     nb.run_cell(1, "import time\ntime.sleep(8)")
     page.wait_for_function(f"() => {nb.running_cell_js(1)}", timeout=60_000)
-    during = len(set(_frames(_log(page, "job"))))
-    page.wait_for_function(
-        f"() => new Set(window.__osnbLog.filter(([r, t]) => r === 'job' && /frame/.test(t))"
-        f".map(([r, t]) => t.match(/frame (\\d+)/)[1])).size >= {during + 3} && {nb.running_cell_js(1)}",
-        timeout=60_000)
-    frames = _frames(_log(page, "job"))
-    assert frames == sorted(frames) and len(set(frames)) >= 5
+    during = len(set(_steps(_log(page, "job"))))
+    page.wait_for_function(f"() => {seen} >= {during + 3} && {nb.running_cell_js(1)}", timeout=60_000)
+    percents = _steps(_log(page, "job"))
+    assert percents == sorted(percents) and len(set(percents)) >= 5  # the bar never went back
 
     # The result: the /view iframe from the embedded server, and the pythreejs view below it.
     nb.wait_idle()
