@@ -338,32 +338,47 @@ class ReconstructWidget(anywidget.AnyWidget):
                             "for a second one.")
             if self._receiver is not None:
                 self._receiver.abort()
-            self._receiver = ChunkReceiver.open(str(content.get("id")), str(content.get("name", "")),
-                                                content.get("size"), max_bytes=self._client.max_upload_bytes)
-            known = self._known_job(content.get("sha256"))
-            if known is not None:
-                receiver, self._receiver = self._receiver, None
-                receiver.abort()
-                self.send({"type": "known", "id": receiver.upload_id})
-                self._start(Source(job_id=str(known["job_id"]), filename=receiver.filename,
-                                   video_key=str(content["sha256"]), upload_url=known.get("upload_url")))
-                self._set(from_cache=True, kernel_hop={},
-                          notice="Same video as before: attached to its job; nothing was sent again.")
+            receiver = ChunkReceiver.open(str(content.get("id")), str(content.get("name", "")),
+                                          content.get("size"), max_bytes=self._client.max_upload_bytes)
+            self._receiver = receiver
+            sha256 = content.get("sha256")
+            if not (self._use_cache and not self._force and isinstance(sha256, str) and len(sha256) == 64):
+                self._ready(receiver)
                 return
-            self._kernel_meter = TransferMeter(self._receiver.size)
-            self._set(phase="receiving", error="", notice="", filename=self._receiver.filename, job_id="",
-                      status="", stage="", percent=-1.0, view_url="", can_retry=False,
-                      kernel_hop=self._kernel_meter.snapshot(), server_hop={})
-            self.send({"type": "ready", "id": self._receiver.upload_id})
+            self._set(phase="hashing", error="", notice="Checking the cache…", filename=receiver.filename,
+                      job_id="", kernel_hop={}, server_hop={})
+        # Asking the server takes a round trip (seconds to a remote one): never on the
+        # kernel's thread, which must stay free for the next message and the user's cells.
+        threading.Thread(target=self._attach_or_receive, args=(receiver, sha256.lower()), daemon=True,
+                         name="openstrate-cache-check").start()
 
-    def _known_job(self, sha256: Any) -> dict[str, Any] | None:
-        """The cached job of the video the browser hashed, so its bytes need not be sent."""
-        if not (self._use_cache and not self._force and isinstance(sha256, str) and len(sha256) == 64):
-            return None
+    def _ready(self, receiver: ChunkReceiver) -> None:
+        """Ask the browser for the bytes (called with the lock held)."""
+        self._kernel_meter = TransferMeter(receiver.size)
+        self._set(phase="receiving", error="", notice="", filename=receiver.filename, job_id="",
+                  status="", stage="", percent=-1.0, view_url="", can_retry=False,
+                  kernel_hop=self._kernel_meter.snapshot(), server_hop={})
+        self.send({"type": "ready", "id": receiver.upload_id})
+
+    def _attach_or_receive(self, receiver: ChunkReceiver, sha256: str) -> None:
+        """Attach to the job the cache knows for the browser's hash, or ask for the bytes."""
         try:
-            return cached_job_record(self._client, sha256.lower())
+            known = cached_job_record(self._client, sha256)
         except OpenStrateError:
-            return None  # the server is unreachable now: receive the bytes; the run will say so
+            known = None  # the server is unreachable now: receive the bytes; the run will say so
+        with self._lock:
+            if self._receiver is not receiver:
+                return  # cancelled (or replaced) while the server was asked
+            if known is None:
+                self._ready(receiver)
+                return
+            self._receiver = None
+        receiver.abort()
+        self.send({"type": "known", "id": receiver.upload_id})
+        self._start(Source(job_id=str(known["job_id"]), filename=receiver.filename, video_key=sha256,
+                           upload_url=known.get("upload_url")))
+        self._set(from_cache=True, kernel_hop={},
+                  notice="Same video as before: attached to its job; nothing was sent again.")
 
     def _receive_chunk(self, content: dict[str, Any], buffers: list[Any]) -> None:
         with self._lock:

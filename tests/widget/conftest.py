@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,11 @@ class FakeBrowser:
         """Hash first, as the front end does; chunks only after ``ready`` (not after ``known``)."""
         self.message({"type": "upload_start", "id": upload_id, "name": name, "size": len(data),
                       "sha256": hashlib.sha256(data).hexdigest()})
+        # The kernel answers from a thread once it has asked the server about the hash.
+        deadline = time.monotonic() + 30
+        while not any(self.replies_of(kind) for kind in ("ready", "known", "abort")):
+            assert time.monotonic() < deadline, "the kernel never answered upload_start"
+            time.sleep(0.01)
         if not self.replies_of("ready"):
             return
         for index, offset in enumerate(range(0, len(data), chunk)):
