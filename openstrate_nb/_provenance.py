@@ -27,9 +27,10 @@ import json
 import os
 import platform
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = ["PROVENANCE_KEY", "provenance", "describe", "array_digest", "library_versions", "platform_description",
            "glb_json"]
@@ -44,6 +45,8 @@ _JSON_CHUNK = 0x4E4F534A
 
 def array_digest(*arrays: np.ndarray) -> str:
     """Hex SHA-256 over arrays' dtypes, shapes and bytes (C order), in the order given."""
+    import numpy as np  # here, not at import: the widget (and %load_ext) reads provenance without numpy
+
     digest = hashlib.sha256()
     for array in arrays:
         array = np.ascontiguousarray(array)
