@@ -1,4 +1,4 @@
-"""``openstrate-nb``: reconstruct, status, cancel, download, verify, serve and demo from a terminal.
+"""``openstrate-nb``: reconstruct, status, cancel, download, verify, serve, demo and clean from a terminal.
 
 Failures end with one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .._contract import size_text
 from .._version import __version__
 from ..api import Job, OpenStrate, OpenStrateError
 from ._progress import ProgressBar, time_left
@@ -84,15 +85,20 @@ def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: floa
 
 def _offer_cancel(client: OpenStrate, job_id: str) -> None:
     """After Ctrl-C: at a terminal, ask whether the server's job should stop too."""
-    if not sys.stdin.isatty():
-        return
-    try:
-        answer = input(f"\nStop job {job_id} on the server too? [y/N] ").strip().lower()
-    except (EOFError, KeyboardInterrupt):
-        answer = ""
-    if answer in ("y", "yes"):
+    if _ask(f"\nStop job {job_id} on the server too?"):
         client.cancel(job_id)
         _print(f"job {job_id} cancelled")
+
+
+def _ask(question: str) -> bool:
+    """At a terminal, ask a yes/no question (no unless answered yes); elsewhere, no."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        answer = input(f"{question} [y/N] ").strip().lower()
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    return answer in ("y", "yes")
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
@@ -207,6 +213,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clean(args: argparse.Namespace) -> int:
+    from ._clean import empty, folders, refusal
+
+    chosen = folders(cache=not args.data_only, data=not args.cache_only)
+    _print("Folders openstrate-nb clean empties:")
+    width = max(len(folder.label) for folder in chosen)
+    for folder in chosen:
+        _print(f"  {folder.label:<{width}}  {folder.path}  ({folder.describe()})")
+    reason = refusal(chosen)
+    if reason:
+        raise RuntimeError(reason)
+    if not any(folder.files for folder in chosen):
+        _print("Nothing to remove.")
+        return 0
+    if args.dry_run:
+        _print("Dry run: nothing removed; openstrate-nb clean --yes removes it.")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise RuntimeError("nothing removed: pass --yes to remove it (or --dry-run to only look).")
+        if not _ask("Remove it?"):
+            _print("Nothing removed.")
+            return 1
+    for folder in chosen:
+        if folder.exists:
+            empty(folder.path)
+            _print(f"removed {size_text(folder.size)} from {folder.path}")
+    return 0
+
+
 def _wait_forever() -> None:
     import threading
 
@@ -286,6 +322,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--port", type=int, default=0, help="port of the embedded server (0: any free port)")
     sub.add_argument("--timeout", type=float, default=None, help="seconds to wait, no limit if not given")
     sub.add_argument("--serve", action="store_true", help="keep the server running so the view URL works")
+
+    sub = command("clean", cmd_clean, "empty the widget cache and the embedded server's data, showing their sizes first")
+    sub.description = ("Empty the widget cache ($OPENSTRATE_NB_CACHE, else the user cache folder) and the embedded "
+                       "server's data: jobs, uploaded videos, meshes, logs ($OPENSTRATE_NB_DATA/server, else the user "
+                       "data folder). It shows each folder and its size first, then asks (at a terminal) or wants "
+                       "--yes; the folders themselves stay, and symlinks inside them are removed, not followed.")
+    sub.epilog = ("It refuses while an embedded server has the data folder open (stop openstrate-nb serve, or the "
+                  "notebook that ran %openstrate serve). A server started with --data-dir keeps its data there: "
+                  "remove that folder yourself.")
+    which = sub.add_mutually_exclusive_group()
+    which.add_argument("--cache-only", action="store_true", help="only the widget cache")
+    which.add_argument("--data-only", action="store_true", help="only the embedded server's data")
+    how = sub.add_mutually_exclusive_group()
+    how.add_argument("--yes", "-y", action="store_true", help="remove without asking")
+    how.add_argument("--dry-run", action="store_true", help="only show what would go and how big it is")
     return parser
 
 

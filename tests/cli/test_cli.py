@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 
-def run_cli(*args, base_url=None, timeout=120):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+def run_cli(*args, base_url=None, timeout=120, env=None):
+    """``openstrate-nb ARGS`` in a process of its own, stdin not a terminal; ``env``: variables to add."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})}
     if base_url:
         env["OPENSTRATE_BASE_URL"] = base_url
     return subprocess.run([sys.executable, "-m", "openstrate_nb.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+                          env=env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def _free_port():
@@ -108,7 +109,8 @@ def test_binding_beyond_loopback_warns():
 
 def test_help_and_version():
     out = run_cli("--help")
-    assert out.returncode == 0 and all(c in out.stdout for c in ("reconstruct", "status", "download", "serve", "demo"))
+    assert out.returncode == 0 and all(c in out.stdout for c in ("reconstruct", "status", "download", "serve", "demo",
+                                                                 "clean"))
     assert run_cli("--version").stdout.startswith("openstrate-nb ")
 
 
