@@ -8,15 +8,17 @@ plain numpy arrays from ``openstrate_nb.mesh.display_arrays``; numpy arrays give
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pythreejs as three
 
-__all__ = ["mesh_object", "renderer_for"]
+from ._framing import DEFAULT_DIRECTION, camera_basis, framed_view
+
+__all__ = ["background_for", "mesh_object", "renderer_for", "resize", "set_dark"]
 
 _FOV_DEGREES = 45.0
 _PLAIN_COLOR = "#b8b8b8"
+_LIGHT_BACKGROUND = "#eceef2"
+_DARK_BACKGROUND = "#1d2026"
 
 
 def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
@@ -40,19 +42,22 @@ def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
     return three.Mesh(geometry=geometry, material=material)
 
 
-def renderer_for(mesh: three.Mesh, bounds: np.ndarray, *, width: int = 640, height: int = 420) -> three.Renderer:
-    """A ``Renderer`` with orbit controls, lights that follow the camera, and the camera fitted to ``bounds``."""
-    bounds = np.asarray(bounds, dtype=float).reshape(2, 3)
-    center = (bounds[0] + bounds[1]) / 2.0
-    radius = max(float(np.linalg.norm(bounds[1] - bounds[0])) / 2.0, 1e-6)
-    # Far enough that the bounding sphere fills the view, seen from above and to the side.
-    distance = radius / math.sin(math.radians(_FOV_DEGREES) / 2.0) * 1.1
-    direction = np.array([1.0, 0.8, 1.2])
-    direction /= np.linalg.norm(direction)
-    position = center + direction * distance
-    key_light = three.DirectionalLight(color="white", intensity=0.65, position=[1.0, 1.5, 1.0])
+def renderer_for(mesh: three.Mesh, points: np.ndarray, *, width: int = 640, height: int = 420,
+                 dark: bool = False) -> three.Renderer:
+    """A ``Renderer`` with orbit controls, a light that follows the camera, and the camera
+    framing ``points`` (the displayed positions) from the viewers' default direction."""
+    target, distance = framed_view(points, fov_degrees=_FOV_DEGREES, aspect=width / height)
+    _right, _up, back = camera_basis(DEFAULT_DIRECTION)
+    key_light = three.DirectionalLight(
+        color="white", intensity=0.65, position=[1.0, 1.5, 1.0],
+        # Given here rather than left to the browser: pythreejs' front end creates a missing
+        # target or shadow itself and sends its id back, which the kernel refuses with a
+        # TraitError on every render (pythreejs #388, #406). Shadows stay off; these are inert.
+        target=three.Object3D(),
+        shadow=three.DirectionalLightShadow(camera=three.OrthographicCamera(-1, 1, 1, -1, 0.5, 500)),
+    )
     camera = three.PerspectiveCamera(
-        position=position.tolist(),
+        position=(target + back * distance).tolist(),
         fov=_FOV_DEGREES,
         aspect=width / height,
         near=distance / 1000.0,
@@ -61,9 +66,25 @@ def renderer_for(mesh: three.Mesh, bounds: np.ndarray, *, width: int = 640, heig
     )
     scene = three.Scene(
         children=[mesh, camera, three.AmbientLight(color="#ffffff", intensity=0.55)],
-        background="#20232a",
+        background=background_for(dark),
     )
-    controls = three.OrbitControls(controlling=camera, target=center.tolist())
-    camera.lookAt(center.tolist())
+    controls = three.OrbitControls(controlling=camera, target=target.tolist())
+    camera.lookAt(target.tolist())
     return three.Renderer(camera=camera, scene=scene, controls=[controls], width=width, height=height,
                           antialias=True)
+
+
+def background_for(dark: bool) -> str:
+    """The view's background in the page's theme: the ``/view`` viewer's greys (stage.js)."""
+    return _DARK_BACKGROUND if dark else _LIGHT_BACKGROUND
+
+
+def resize(renderer: three.Renderer, width: int, height: int) -> None:
+    """Draw at ``width`` x ``height`` pixels; the camera's aspect follows."""
+    with renderer.hold_sync():
+        renderer.width, renderer.height = int(width), int(height)
+    renderer.camera.aspect = width / height
+
+
+def set_dark(renderer: three.Renderer, dark: bool) -> None:
+    renderer.scene.background = background_for(dark)

@@ -232,11 +232,11 @@ def to_pythreejs(mesh: trimesh.Trimesh, *, max_faces: int = DEFAULT_MAX_FACES) -
 
 
 def show_mesh(mesh: trimesh.Trimesh, *, max_faces: int = DEFAULT_MAX_FACES, width: int = 640,
-              height: int = 420) -> pythreejs.Renderer:
-    """A pythreejs ``Renderer`` of the mesh: orbit controls, lights, camera fitted to its bounds."""
+              height: int = 420, dark: bool = False) -> pythreejs.Renderer:
+    """A pythreejs ``Renderer`` of the mesh: orbit controls, a light at the camera, the mesh
+    framed to fill the view; ``dark=True`` for a dark page's background."""
     from . import _three
 
-    vertices = np.asarray(mesh.vertices)
-    # Bounds straight from the array: trimesh's cached ``bounds`` hashes a million vertices first.
-    bounds = np.stack([vertices.min(axis=0), vertices.max(axis=0)]) if len(vertices) else np.zeros((2, 3))
-    return _three.renderer_for(to_pythreejs(mesh, max_faces=max_faces), bounds, width=width, height=height)
+    arrays = display_arrays(mesh, max_faces)
+    return _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width, height=height,
+                               dark=dark)

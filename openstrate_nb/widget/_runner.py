@@ -5,7 +5,7 @@ ordinary cell runs, while a plain thread that sets synced traits keeps the bar m
 when the kernel is idle and when another cell blocks (measured; see DESIGN.md).
 
 The runner talks to the server only through the client, and to the widget only through
-``sink``: ``sink._set(**traits)``, ``sink._set_job(job)``, ``sink._set_result(mesh, scene)``.
+``sink``: ``sink._set(**traits)``, ``sink._set_job(job)``, ``sink._set_result(mesh, path)``.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Source:
 
 class Runner(threading.Thread):
     def __init__(self, sink: Any, client: OpenStrate, source: Source, *, force: bool, use_cache: bool,
-                 poll_interval: float, max_faces: int, retry: bool = False):
+                 poll_interval: float, retry: bool = False):
         super().__init__(name="openstrate-widget", daemon=True)
         self.sink = sink
         self.client = client
@@ -106,7 +106,6 @@ class Runner(threading.Thread):
         self.force = force or retry
         self.use_cache = use_cache
         self.poll_interval = poll_interval
-        self.max_faces = max_faces
         self.retry = retry
         self.cancel_event = threading.Event()
         #: the job being followed, once there is one (Cancel then stops it on the server)
@@ -308,9 +307,8 @@ class Runner(threading.Thread):
             self.client.download(job, target)
         self._check()
         mesh = meshes.load_glb(target)
-        scene = meshes.show_mesh(mesh, max_faces=self.max_faces)
         view_url = job.view_url or self.client.view_url(job.asset)
-        self.sink._set_result(mesh, scene, target)
+        self.sink._set_result(mesh, target)
         record = mesh.metadata.get(PROVENANCE_KEY)
         self.sink._set(view_url=view_url, mesh_faces=int(len(mesh.faces)),
                        made_with=describe(record) if isinstance(record, dict) else "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ import anywidget
 import ipywidgets
 import traitlets as t
 
+from .._contract import size_text
 from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, MissingFileError, OpenStrate, OpenStrateError, WaitTimeout
 from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
 from ._runner import Runner, Source, cached_job_record
@@ -41,6 +43,9 @@ export default { render({ el }) {
 _BUSY_PHASES = frozenset({"receiving", "hashing", "uploading", "submitting", "queued", "reconstructing", "downloading"})
 _WAIT_SLICE = 0.1
 DEFAULT_MAX_FACES = 30_000  # same as openstrate_nb.mesh's (see there why), without importing trimesh here
+# The kernel's 3D view: as wide as the widget (the browser reports it), no taller than the iframe.
+_VIEW_WIDTH = (240, 1600, 640)  # least, most, before the browser has said
+_VIEW_HEIGHT = 420
 
 
 class _Busy(RuntimeError):
@@ -96,6 +101,8 @@ class ReconstructWidget(anywidget.AnyWidget):
     server_hop = t.Dict({}).tag(sync=True)
     # The picker's protocol, decided here so kernel and browser always agree.
     accept = t.Unicode(",".join(VIDEO_EXTENSIONS)).tag(sync=True)
+    #: the upload cap as the picker states it before a file is picked ("100 MiB")
+    max_upload = t.Unicode("").tag(sync=True)
     chunk_bytes = t.Int(MAX_CHUNK_BYTES).tag(sync=True)
     max_in_flight = t.Int(3).tag(sync=True)
 
@@ -121,8 +128,17 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._mesh: trimesh.Trimesh | None = None
         self._scene: pythreejs.Renderer | None = None
         self._mesh_path: Path | None = None
+        self._preview_png: bytes | None = None
+        self._display_ids: list[str] = []
+        # What the browser last said about where the widget is drawn (see _on_view).
+        self._view_width = _VIEW_WIDTH[2]
+        self._dark = False
+        self.max_upload = size_text(self._client.max_upload_bytes)
         self._scene_box = ipywidgets.Box(layout=ipywidgets.Layout(width="100%"))
+        self._scene_box.add_class("osnb-scene")
+        # One card around the widget and the 3D view: style.css draws its border.
         self._container = ipywidgets.VBox([self, self._scene_box])
+        self._container.add_class("osnb-card")
         self.on_msg(self._on_browser_message)
         ReconstructWidget._latest = weakref.ref(self)
 
@@ -186,9 +202,34 @@ class ReconstructWidget(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = self._container._repr_mimebundle_(**kwargs)
         if isinstance(bundle, dict):
-            # What a page without a kernel shows (GitHub, nbviewer): a sentence, not an object repr.
+            # What a page without a kernel shows (GitHub, nbviewer): a sentence, not an object
+            # repr, and once there is a result, a picture of it.
             bundle["text/plain"] = self.summary()
+            if self._preview_png is not None:
+                bundle["image/png"] = self._preview_png
         return bundle
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        # Each output gets an id, so the picture can be added to it when the result arrives.
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        display(self._repr_mimebundle_(), raw=True, display_id=display_id)
+
+    def _refresh_displays(self) -> None:
+        """Put the current summary and picture into every output that shows this widget.
+
+        Frontends that keep every output addressable take it at once; nbclient (nbconvert,
+        papermill, nbval) takes it from the cell that runs ``wait()``, which calls this again.
+        """
+        if not self._display_ids:
+            return
+        from IPython.display import update_display
+
+        bundle = self._repr_mimebundle_()
+        for display_id in self._display_ids:
+            update_display(bundle, raw=True, display_id=display_id)
 
     def summary(self) -> str:
         """One line: the video, where the run is, and the result once there is one."""
@@ -256,6 +297,7 @@ class ReconstructWidget(anywidget.AnyWidget):
             if deadline is not None and time.monotonic() >= deadline:
                 raise WaitTimeout(self.job_id or "(not started)", float(timeout or 0), self._job)
         if self.phase == "complete" and self._job is not None:
+            self._refresh_displays()
             return self._job
         if self.phase == "failed" and self._job is not None and str(self._job.status) == "failed":
             raise JobFailedError(self._job)
@@ -285,14 +327,13 @@ class ReconstructWidget(anywidget.AnyWidget):
             raise RuntimeError("This widget is already working on a video; wait() for it or create another widget.")
         self._source = source
         self._scene_box.children = ()
-        self._job = self._mesh = self._scene = self._mesh_path = None
+        self._job = self._mesh = self._scene = self._mesh_path = self._preview_png = None
         self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0, step="", eta=-1.0,
                   current_frame=0, total_frames=0, view_url="", mesh_faces=0, from_cache=False, can_retry=False, made_with="",
                   filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
                   **({"job_id": source.job_id} if source.job_id else {}))
         self._runner = Runner(self, self._client, source, force=self._force if force is None else force,
-                              use_cache=self._use_cache, poll_interval=self._poll_interval,
-                              max_faces=self._max_faces, retry=retry)
+                              use_cache=self._use_cache, poll_interval=self._poll_interval, retry=retry)
         self._runner.start()
 
     # The runner's sink: called from its thread.
@@ -305,9 +346,34 @@ class ReconstructWidget(anywidget.AnyWidget):
     def _set_job(self, job: Job) -> None:
         self._job = job
 
-    def _set_result(self, mesh: trimesh.Trimesh, scene: pythreejs.Renderer, path: Path) -> None:
-        self._mesh, self._scene, self._mesh_path = mesh, scene, path
-        self._scene_box.children = (scene,)
+    def _set_result(self, mesh: trimesh.Trimesh, path: Path) -> None:
+        from .. import _three
+        from ..mesh import display_arrays
+        from ..preview import png_bytes, render_shaded
+
+        # One decimated copy for both pictures: the live 3D view and the still preview.
+        arrays = display_arrays(mesh, self._max_faces)
+        width, height = _view_size(self._view_width)
+        scene = _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width, height=height,
+                                    dark=self._dark)
+        preview = png_bytes(render_shaded(arrays["positions"], arrays["index"].reshape(-1, 3), arrays.get("colors"),
+                                          width=480, height=320))
+        with self._lock:
+            self._mesh, self._scene, self._mesh_path, self._preview_png = mesh, scene, path, preview
+            self._scene_box.children = (scene,)
+        self._refresh_displays()
+
+    def _on_view(self, width: Any, dark: Any) -> None:
+        """The browser says how wide the widget is drawn and whether the page is dark."""
+        from .. import _three
+
+        if isinstance(width, (int, float)) and width > 0:
+            self._view_width = int(width)
+        self._dark = bool(dark)
+        scene = self._scene
+        if scene is not None:
+            _three.resize(scene, *_view_size(self._view_width))
+            _three.set_dark(scene, self._dark)
 
     # -- the picker's messages --------------------------------------------------------------
 
@@ -324,6 +390,8 @@ class ReconstructWidget(anywidget.AnyWidget):
                 self.cancel()
             elif kind == "retry":
                 self.retry()
+            elif kind == "view":
+                self._on_view(content.get("width"), content.get("dark"))
         except _Busy as exc:
             # Leave the running job's display alone; only that picker's upload is refused.
             self.send({"type": "abort", "id": content.get("id"), "message": str(exc)})
@@ -355,6 +423,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     def _ready(self, receiver: ChunkReceiver) -> None:
         """Ask the browser for the bytes (called with the lock held)."""
         self._kernel_meter = TransferMeter(receiver.size)
+        self._scene_box.children = ()  # a new video replaces the last result's view
         self._set(phase="receiving", error="", notice="", filename=receiver.filename, job_id="",
                   status="", stage="", percent=-1.0, view_url="", can_retry=False,
                   kernel_hop=self._kernel_meter.snapshot(), server_hop={})
@@ -414,3 +483,9 @@ class ReconstructWidget(anywidget.AnyWidget):
                 self._receiver = None
             self._set(phase=phase, error="" if phase == "cancelled" else message,
                       notice=message if phase == "cancelled" else "")
+
+
+def _view_size(width: int) -> tuple[int, int]:
+    least, most, _ = _VIEW_WIDTH
+    width = max(least, min(most, int(width)))
+    return width, min(_VIEW_HEIGHT, round(width * 0.66))

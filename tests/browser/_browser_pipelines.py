@@ -1,7 +1,7 @@
 """A pipeline slow enough to watch (about 0.4 s a frame) for the browser tests.
 
-It decodes every frame (a broken upload fails as in the real pipeline), reports each one,
-and writes a vertex-coloured sphere, so a screenshot of the 3D view has many colours.
+It decodes every frame (a broken upload fails as in the real pipeline), reports each one
+with the time left, and writes a vertex-coloured sphere, so a screenshot of the 3D view has many colours.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ def watchable_pipeline(video_path: Path, work_dir: Path, report, video_name=None
     with av.open(str(video_path)) as container:
         frames = sum(1 for _ in container.decode(video=0))
     shown = min(frames, MAX_FRAMES_REPORTED)
+    # Its pace is known, so it forecasts the time left as the real pipeline does (through the
+    # server worker's ``estimate``) and the widget's "time left" can be watched.
+    estimate = getattr(report, "estimate", None)
     for index in range(shown):
+        if estimate is not None:
+            estimate(index / shown, (shown - index) * SECONDS_PER_FRAME, frames)
         report("decoding", index + 1, shown)
         time.sleep(SECONDS_PER_FRAME)
     mesh = trimesh.creation.icosphere(subdivisions=4)

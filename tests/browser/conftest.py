@@ -37,10 +37,39 @@ def notebook_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def jupyter(notebook_root, tmp_path_factory):
+def jupyter_scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("jupyter")
+
+
+@pytest.fixture(scope="session")
+def jupyter(notebook_root, jupyter_scratch):
     """A Jupyter server with JupyterLab 4 (/lab) and Notebook 7 (/notebooks), no token."""
-    with jupyter_server(notebook_root, tmp_path_factory.mktemp("jupyter")) as base:
+    with jupyter_server(notebook_root, jupyter_scratch) as base:
         yield base
+
+
+@pytest.fixture
+def kernel_log(jupyter, jupyter_scratch):
+    """What the Jupyter server and its kernels wrote to stderr since the test began (a
+    kernel's tracebacks, such as a widget's TraitError, land there and in Lab's log console)."""
+    log = jupyter_scratch / "jupyter.log"
+    start = log.stat().st_size
+
+    def written() -> str:
+        with log.open("rb") as fh:
+            fh.seek(start)
+            return fh.read().decode("utf-8", "replace")
+
+    return written
+
+
+@pytest.fixture
+def console_errors(page):
+    """Every error the page logs to its console or throws, as text, while the test runs."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error} {error.stack}"))
+    return errors
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +85,14 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+def viewport() -> dict:
+    """The browser window's size; a test module overrides this fixture to try a narrow one."""
+    return {"width": 1280, "height": 1000}
+
+
+@pytest.fixture
+def page(chromium, viewport):
+    context = chromium.new_context(viewport=viewport)
     page = context.new_page()
     yield page
     context.close()

@@ -303,3 +303,38 @@ def test_without_a_kernel_the_output_reads_as_a_sentence(make_widget, video):
     bundle = w._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/plain"] == f"OpenStrate reconstruction of walk.mp4: {w.mesh_faces:,} faces (job {w.job_id})."
+
+
+def test_the_3d_view_follows_the_width_and_theme_the_browser_reports(make_widget, browser_for, video):
+    w = make_widget(video)
+    browser = browser_for(w)
+    browser.message({"type": "view", "width": 500, "dark": True})  # before the result: kept for it
+    w.wait(timeout=120)
+    assert (w.scene.width, w.scene.height) == (500, 330)
+    assert w.scene.scene.background == "#1d2026"
+    browser.message({"type": "view", "width": 1200, "dark": False})
+    assert (w.scene.width, w.scene.height) == (1200, 420)  # no taller than the /view iframe
+    assert w.scene.camera.aspect == pytest.approx(1200 / 420)
+    assert w.scene.scene.background == "#eceef2"
+    browser.message({"type": "view", "width": 90, "dark": False})  # a sliver: still a usable view
+    assert w.scene.width == 240
+
+
+def test_every_output_of_the_widget_gets_the_picture_and_the_sentence_once_complete(make_widget, video,
+                                                                                     monkeypatch):
+    import IPython.display
+
+    shown: dict[str, dict] = {}
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda bundle, raw, display_id: shown.__setitem__(display_id, bundle))
+    monkeypatch.setattr(IPython.display, "update_display",
+                        lambda bundle, raw, display_id: shown.__setitem__(display_id, bundle))
+    w = make_widget(video)
+    w._ipython_display_()
+    w._ipython_display_()  # shown twice (two cells): both outputs are updated
+    assert len(shown) == 2 and not any("image/png" in bundle for bundle in shown.values())
+    w.wait(timeout=120)
+    for bundle in shown.values():
+        assert bundle["image/png"].startswith(b"\x89PNG")
+        assert bundle["text/plain"].endswith(f"faces (job {w.job_id}).")
+        assert "application/vnd.jupyter.widget-view+json" in bundle

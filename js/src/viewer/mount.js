@@ -51,6 +51,10 @@ export async function mount(element, options = {}) {
   const cleanups = [];
 
   const handle = {
+    /** Follow a change of the page's theme (when no background was given). */
+    refreshBackground() {
+      if (stage) stage.refreshBackground();
+    },
     dispose() {
       if (disposed) return;
       disposed = true;

@@ -8,21 +8,46 @@ import {
   MathUtils,
   PerspectiveCamera,
   Scene,
-  Sphere,
   Vector3,
   WebGLRenderer,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 
 const DEFAULT_DIRECTION = new Vector3(0.6, 0.45, 1).normalize();
+// Fit, re-centre, fit again (as _framing.py): a handful of rounds centres within a few per cent.
+const FIT_ATTEMPTS = 5;
 
-/** Pick a background matching the page's colour scheme. */
+/** Pick a background matching the page's theme: <html data-theme>, else the system's. */
 export function defaultBackground() {
-  const dark =
-    typeof window !== 'undefined' &&
-    window.matchMedia &&
-    window.matchMedia('(prefers-color-scheme: dark)').matches;
+  const chosen = typeof document !== 'undefined' && document.documentElement.dataset.theme;
+  const dark = chosen
+    ? chosen === 'dark'
+    : typeof window !== 'undefined' &&
+      window.matchMedia &&
+      window.matchMedia('(prefers-color-scheme: dark)').matches;
   return dark ? '#1d2026' : '#eceef2';
+}
+
+/** Up to `limit` vertices of every mesh or point cloud under `root`, in world coordinates. */
+function samplePoints(root, limit) {
+  root.updateMatrixWorld(true);
+  const sources = [];
+  let total = 0;
+  root.traverse((obj) => {
+    const position = obj.geometry && obj.geometry.attributes && obj.geometry.attributes.position;
+    if (position) {
+      sources.push([obj, position]);
+      total += position.count;
+    }
+  });
+  const step = Math.max(1, Math.ceil(total / limit));
+  const points = [];
+  for (const [obj, position] of sources) {
+    for (let i = 0; i < position.count; i += step) {
+      points.push(new Vector3().fromBufferAttribute(position, i).applyMatrix4(obj.matrixWorld));
+    }
+  }
+  return points;
 }
 
 function disposeObject(root) {
@@ -69,9 +94,12 @@ export function createStage(container, { background } = {}) {
   container.appendChild(canvas);
 
   const scene = new Scene();
-  if (transparent) {
-    renderer.setClearColor(0x000000, 0);
-  } else {
+  /** Paint the background again (after the page's theme changed, for the default one). */
+  function refreshBackground() {
+    if (transparent) {
+      renderer.setClearColor(0x000000, 0);
+      return;
+    }
     const color = new Color();
     try {
       color.setStyle(background || defaultBackground());
@@ -79,6 +107,7 @@ export function createStage(container, { background } = {}) {
       color.setStyle(defaultBackground());
     }
     scene.background = color;
+    needsRender = true;
   }
 
   const camera = new PerspectiveCamera(45, 1, 0.01, 1000);
@@ -103,7 +132,7 @@ export function createStage(container, { background } = {}) {
   let needsRender = true;
   let frame = 0;
   let disposed = false;
-  const bounds = new Sphere(new Vector3(), 1);
+  refreshBackground();
 
   function render() {
     if (disposed) return;
@@ -144,32 +173,59 @@ export function createStage(container, { background } = {}) {
   }
 
   /**
-   * Frame the content. With keepDirection, the current viewing direction
-   * is kept and only target and distance change.
+   * Frame the content so that it fills the view: its points, as seen from the viewing
+   * direction, just fit the frustum (the kernel's views use the same rule, _framing.py).
+   * With keepDirection, the current viewing direction is kept.
    */
   function fit({ keepDirection = true } = {}) {
     if (!content) return;
-    const box = new Box3().setFromObject(content);
-    if (box.isEmpty()) return;
-    box.getBoundingSphere(bounds);
-    const radius = Math.max(bounds.radius, 1e-6);
+    const points = samplePoints(content, 20000);
+    if (!points.length) return;
+    const back = new Vector3();
+    if (keepDirection) back.subVectors(camera.position, controls.target);
+    if (!keepDirection || back.lengthSq() < 1e-12) back.copy(DEFAULT_DIRECTION);
+    back.normalize();
+    const worldUp = Math.abs(back.y) < 0.99 ? new Vector3(0, 1, 0) : new Vector3(0, 0, -1);
+    const right = new Vector3().crossVectors(worldUp, back).normalize();
+    const up = new Vector3().crossVectors(back, right);
+    const tanV = Math.tan(MathUtils.degToRad(camera.fov) / 2);
+    const tanH = tanV * camera.aspect;
 
-    const vFov = MathUtils.degToRad(camera.fov);
-    const hFov = 2 * Math.atan(Math.tan(vFov / 2) * camera.aspect);
-    const distance = (radius / Math.sin(Math.min(vFov, hFov) / 2)) * 1.05;
+    const box = new Box3().setFromPoints(points);
+    const target = box.getCenter(new Vector3());
+    const size = box.getSize(new Vector3());
+    const extent = Math.max(size.x, size.y, size.z, 1e-6);
+    const relative = new Vector3();
+    let distance = extent;
+    for (let attempt = 0; attempt < FIT_ATTEMPTS; attempt += 1) {
+      let needed = 0;
+      for (const p of points) {
+        relative.subVectors(p, target);
+        const z = relative.dot(back);
+        needed = Math.max(needed, z + Math.abs(relative.dot(right)) / tanH, z + Math.abs(relative.dot(up)) / tanV);
+      }
+      distance = Math.max(needed * 1.06, extent * 1e-3);
+      if (attempt === FIT_ATTEMPTS - 1) break;
+      // Perspective draws near points larger: centre on what the picture shows, then fit again.
+      let uMin = Infinity, uMax = -Infinity, vMin = Infinity, vMax = -Infinity;
+      for (const p of points) {
+        relative.subVectors(p, target);
+        const depth = Math.max(distance - relative.dot(back), distance * 1e-3);
+        const u = relative.dot(right) / depth;
+        const v = relative.dot(up) / depth;
+        uMin = Math.min(uMin, u); uMax = Math.max(uMax, u);
+        vMin = Math.min(vMin, v); vMax = Math.max(vMax, v);
+      }
+      target.addScaledVector(right, ((uMin + uMax) / 2) * distance).addScaledVector(up, ((vMin + vMax) / 2) * distance);
+    }
 
-    const direction = new Vector3();
-    if (keepDirection) direction.subVectors(camera.position, controls.target);
-    if (!keepDirection || direction.lengthSq() < 1e-12) direction.copy(DEFAULT_DIRECTION);
-    direction.normalize();
-
-    controls.target.copy(bounds.center);
-    camera.position.copy(bounds.center).addScaledVector(direction, distance);
-    camera.near = Math.max(distance / 1000, radius / 1000);
-    camera.far = distance + radius * 50;
+    controls.target.copy(target);
+    camera.position.copy(target).addScaledVector(back, distance);
+    camera.near = distance / 1000;
+    camera.far = distance + extent * 50;
     camera.updateProjectionMatrix();
-    controls.minDistance = radius / 1000;
-    controls.maxDistance = radius * 50;
+    controls.minDistance = extent / 1000;
+    controls.maxDistance = extent * 50;
     controls.update();
     needsRender = true;
   }
@@ -199,5 +255,5 @@ export function createStage(container, { background } = {}) {
     canvas.remove();
   }
 
-  return { renderer, scene, camera, controls, canvas, render, resize, fit, setContent, dispose };
+  return { renderer, scene, camera, controls, canvas, render, resize, fit, setContent, refreshBackground, dispose };
 }

@@ -7,11 +7,12 @@
 import css from './style.css';
 import { ChunkSender } from './upload.js';
 import { PHASE_LABELS, duration, hop, timeLeft } from './format.js';
+import { watchPage } from './page.js';
 
 const TRAITS = [
   'phase', 'status', 'stage', 'current_frame', 'total_frames', 'percent', 'elapsed', 'error', 'notice',
   'job_id', 'filename', 'view_url', 'mesh_faces', 'from_cache', 'can_retry', 'kernel_hop', 'server_hop', 'accept',
-  'made_with', 'step', 'eta',
+  'made_with', 'step', 'eta', 'max_upload',
 ];
 const PICKABLE = new Set(['idle', 'cancelled', 'failed']);
 const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting', 'queued', 'reconstructing']);
@@ -50,6 +51,12 @@ function progressRow(label, name) {
   };
 }
 
+// The /view page takes the theme as a query parameter (servers that don't know it ignore it).
+function themed(url, dark) {
+  const separator = url.includes('?') ? '&' : '?';
+  return `${url}${separator}theme=${dark ? 'dark' : 'light'}`;
+}
+
 function hopPercent(state) {
   return state && state.total ? (100 * state.sent) / state.total : -1;
 }
@@ -76,7 +83,8 @@ function render({ model, el }) {
   const error = h('div', { class: 'osnb-error', role: 'alert', hidden: '' });
   const cancel = h('button', { type: 'button', text: 'Cancel', hidden: '' });
   const retry = h('button', { class: 'osnb-primary', type: 'button', text: 'Retry', hidden: '' });
-  const actions = h('div', { class: 'osnb-actions' }, [cancel, retry]);
+  const another = h('button', { type: 'button', text: 'New video…', hidden: '' });
+  const actions = h('div', { class: 'osnb-actions' }, [cancel, retry, another]);
   const jobCode = h('code');
   const jobLine = h('div', { class: 'osnb-job', hidden: '' }, [document.createTextNode('job '), jobCode]);
 
@@ -95,6 +103,7 @@ function render({ model, el }) {
   el.appendChild(root);
 
   let sender = null;
+  let page = { width: 0, dark: false };
 
   const pick = (file) => {
     if (!file || sender) return;
@@ -132,7 +141,8 @@ function render({ model, el }) {
     fileLabel.textContent = name || '';
     const accept = model.get('accept') || '';
     input.accept = accept;
-    hint.textContent = accept.split(',').join(' ');
+    const cap = model.get('max_upload');
+    hint.textContent = accept.split(',').join(' ') + (cap ? ` · up to ${cap}` : '');
     drop.hidden = !(PICKABLE.has(phase) && !sender);
 
     const kernelHop = model.get('kernel_hop') || {};
@@ -172,7 +182,9 @@ function render({ model, el }) {
 
     cancel.hidden = !(CANCELLABLE.has(phase) || sender);
     retry.hidden = !(model.get('can_retry') && (phase === 'failed' || phase === 'cancelled'));
-    actions.hidden = cancel.hidden && retry.hidden;
+    // After a result, another video starts from the same widget (the result stays until then).
+    another.hidden = !(phase === 'complete' && !sender);
+    actions.hidden = cancel.hidden && retry.hidden && another.hidden;
 
     const jobId = model.get('job_id');
     jobLine.hidden = !jobId;
@@ -185,11 +197,25 @@ function render({ model, el }) {
     const made = model.get('made_with');
     madeWith.hidden = !made;
     madeWith.textContent = made ? `Made from ${made}` : '';
-    if (showResult && frame.getAttribute('src') !== viewUrl) {
-      frame.setAttribute('src', viewUrl);
+    if (showResult && frame.dataset.viewUrl !== viewUrl) {
+      frame.dataset.viewUrl = viewUrl;
+      frame.setAttribute('src', themed(viewUrl, page.dark));
       openLink.href = viewUrl;
     }
   };
+
+  // The page's width and theme go to the kernel (it sizes and colours its 3D view) and the
+  // theme to the /view page, by message: changing the iframe's src would reload the viewer.
+  const onPage = (next) => {
+    const themeChanged = next.dark !== page.dark;
+    page = next;
+    root.dataset.theme = next.dark ? 'dark' : 'light';
+    model.send({ type: 'view', width: next.width, dark: next.dark });
+    if (themeChanged && frame.contentWindow && frame.dataset.viewUrl) {
+      frame.contentWindow.postMessage({ openstrate: 'theme', theme: next.dark ? 'dark' : 'light' }, '*');
+    }
+  };
+  const stopWatching = watchPage(root, onPage);
 
   const onChoose = () => input.click();
   const onInput = () => pick(input.files && input.files[0]);
@@ -216,6 +242,7 @@ function render({ model, el }) {
   drop.addEventListener('drop', onDrop);
   cancel.addEventListener('click', onCancel);
   retry.addEventListener('click', onRetry);
+  another.addEventListener('click', onChoose);
   model.on('msg:custom', onCustom);
   for (const name of TRAITS) model.on(`change:${name}`, update);
   update();
@@ -223,6 +250,7 @@ function render({ model, el }) {
   return () => {
     for (const name of TRAITS) model.off(`change:${name}`, update);
     model.off('msg:custom', onCustom);
+    stopWatching();
     if (sender) sender.cancel();
     root.remove();
   };
