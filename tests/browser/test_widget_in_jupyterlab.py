@@ -126,10 +126,11 @@ def test_picker_upload_progress_result_and_reattach_in_jupyterlab(jupyter, opens
     widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
     iframe = widget.locator(".osnb-result iframe")
     src = iframe.get_attribute("src")
-    assert src.startswith(f"{openstrate_server.base_url}/view/") and src.endswith(".glb")
+    # The /view page, told the notebook's theme.
+    assert src.startswith(f"{openstrate_server.base_url}/view/") and src.endswith(".glb?theme=light")
     assert iframe.get_attribute("sandbox") == "allow-scripts allow-same-origin"
     assert iframe.get_attribute("allow") == "fullscreen"
-    assert widget.locator(".osnb-result a").get_attribute("href") == src
+    assert widget.locator(".osnb-result a").get_attribute("href") == src.split("?")[0]
     viewer = page.frame_locator(".osnb-result iframe")
     viewer.locator("#viewer").wait_for(timeout=60_000)
     job_id = widget.locator(".osnb-job code").inner_text().strip()
