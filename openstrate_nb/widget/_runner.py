@@ -2,7 +2,7 @@
 
 A thread, not the kernel's asyncio loop: anything scheduled on that loop freezes while an
 ordinary cell runs, while a plain thread that sets synced traits keeps the bar moving both
-when the kernel is idle and when another cell blocks (measured; see DESIGN.md).
+when the kernel is idle and when another cell blocks (measured; see docs/measured-facts.md).
 
 The runner talks to the server only through the client, and to the widget only through
 ``sink``: ``sink._set(**traits)``, ``sink._set_job(job)``, ``sink._set_result(mesh, path)``.

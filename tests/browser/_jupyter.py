@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-# DESIGN.md: without the networking flags headless Chromium tries to reach the internet.
+# docs/measured-facts.md: without the networking flags headless Chromium tries to reach the internet.
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -161,9 +162,34 @@ class NotebookPage:
         return self.page.evaluate(
             "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'busy'")
 
+    def record_kernel_errors(self) -> None:
+        """From now on, keep what JupyterLab's log console would show: the kernel's error and
+        stderr messages (a widget's TraitError from a comm message comes this way, in no cell)."""
+        self.page.evaluate(
+            """() => {
+                window.__osnbKernelErrors = [];
+                const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                kernel.iopubMessage.connect((_, msg) => {
+                    const type = msg.header.msg_type;
+                    if (type === 'error') window.__osnbKernelErrors.push(`${msg.content.ename}: ${msg.content.evalue}`);
+                    else if (type === 'stream' && msg.content.name === 'stderr') window.__osnbKernelErrors.push(msg.content.text);
+                });
+            }""")
+
+    def kernel_errors(self) -> list[str]:
+        return self.page.evaluate("() => window.__osnbKernelErrors || []")
+
     def restart_kernel(self) -> None:
         self.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
         self.wait_idle()
+
+
+def seconds_left(text: str) -> float | None:
+    """Seconds in the widget's "about 40 s left" / "about 3 min left" / "a few seconds left"."""
+    if "a few seconds left" in text:
+        return 5.0
+    match = re.search(r"about (\d+) (s|min) left", text)
+    return None if not match else float(match.group(1)) * (60 if match.group(2) == "min" else 1)
 
 
 def distinct_colours(png: bytes) -> int:

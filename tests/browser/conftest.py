@@ -2,7 +2,7 @@
 one embedded OpenStrate server, one headless Chromium, all started once per session.
 
 Chromium is Debian's (/usr/bin/chromium, `apt-get install -y chromium`), driven by
-Playwright's Python package with the flags DESIGN.md lists. Screenshots go to tests/_artifacts/.
+Playwright's Python package with the flags docs/measured-facts.md lists. Screenshots go to tests/_artifacts/.
 """
 
 from __future__ import annotations

@@ -6,12 +6,11 @@ looks like one, and a whole run with no error in the browser's console or the ke
 from __future__ import annotations
 
 import io
-import re
 
 import httpx
 import numpy as np
 import pytest
-from _jupyter import NotebookPage, write_notebook
+from _jupyter import NotebookPage, seconds_left, write_notebook
 from _media import write_video
 from PIL import Image
 
@@ -26,21 +25,6 @@ RECORD_JOB_ROW = """
   const text = root.querySelector('.osnb-row[data-row=job] .osnb-text');
   new MutationObserver(() => window.__osnbJob.push(text.textContent)).observe(
     text, { childList: true, characterData: true, subtree: true });
-}
-"""
-
-# What JupyterLab's log console shows: the kernel's error and stderr messages, here recorded
-# as they arrive (a widget's TraitError from a comm message comes this way, in no cell).
-RECORD_KERNEL_ERRORS = """
-() => {
-  window.__osnbKernelErrors = [];
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  kernel.iopubMessage.connect((_, msg) => {
-    const type = msg.header.msg_type;
-    if (type === 'error' || (type === 'stream' && msg.content.name === 'stderr')) {
-      window.__osnbKernelErrors.push(type === 'error' ? `${msg.content.ename}: ${msg.content.evalue}` : msg.content.text);
-    }
-  });
 }
 """
 
@@ -62,13 +46,6 @@ def _wait_for(predicate, page, timeout_ms: int = 20_000) -> bool:
     return predicate()
 
 
-def _seconds_left(text: str) -> float | None:
-    if "a few seconds left" in text:
-        return 5.0
-    match = re.search(r"about (\d+) (s|min) left", text)
-    return None if not match else float(match.group(1)) * (60 if match.group(2) == "min" else 1)
-
-
 def test_the_result_fits_a_narrow_window_follows_the_dark_theme_and_offers_a_new_video(
         jupyter, openstrate_server, notebook_root, chromium, artifacts, tmp_path, kernel_log):
     context = chromium.new_context(viewport=NARROW)
@@ -83,7 +60,7 @@ def test_the_result_fits_a_narrow_window_follows_the_dark_theme_and_offers_a_new
         "job = w.wait()",
     ])
     nb = NotebookPage(page, f"{jupyter}/lab/tree/narrow.ipynb")
-    page.evaluate(RECORD_KERNEL_ERRORS)
+    nb.record_kernel_errors()
     nb.run_cell(0)
     nb.run_cell(1)
     card = nb.cell(0).locator(".osnb-card")
@@ -130,7 +107,7 @@ def test_the_result_fits_a_narrow_window_follows_the_dark_theme_and_offers_a_new
 
     log = kernel_log()
     assert "TraitError" not in log and "Traceback" not in log, log[-3000:]
-    assert not page.evaluate("() => window.__osnbKernelErrors"), page.evaluate("() => window.__osnbKernelErrors")
+    assert not nb.kernel_errors(), nb.kernel_errors()
     assert not errors, errors
     context.close()
 
@@ -145,6 +122,7 @@ def test_cancel_during_a_reconstruction_and_a_failure_without_retry_in_notebook7
     page = nb.page
     # From here on, the widget's doing (Notebook 7's own start-up is not under test).
     console_errors.clear()
+    nb.record_kernel_errors()
     nb.run_cell(0)
     widget = nb.cell(0).locator(".osnb")
     widget.wait_for(timeout=60_000)
@@ -175,9 +153,10 @@ def test_cancel_during_a_reconstruction_and_a_failure_without_retry_in_notebook7
     job = httpx.get(f"{openstrate_server.base_url}/api/reconstruct/status/{job_id}").json()
     assert job["status"] == "failed" and job["code"] == "cancelled", job
 
-    left = [s for s in map(_seconds_left, page.evaluate("() => window.__osnbJob")) if s is not None]
+    left = [s for s in map(seconds_left, page.evaluate("() => window.__osnbJob")) if s is not None]
     assert left[0] > left[-1], left
     assert sum(b > a for a, b in zip(left, left[1:])) <= len(left) // 4, left  # it mostly counts down
     log = kernel_log()
     assert "TraitError" not in log and "Traceback" not in log, log[-3000:]
+    assert not nb.kernel_errors(), nb.kernel_errors()
     assert not console_errors, console_errors
