@@ -27,7 +27,9 @@ browser:
 demo: install
 	$(VENV)/bin/openstrate-nb demo --out openstrate-demo
 
+# The front end's pure modules first (node --test, seconds), then the Python suite.
 test: install-test browser
+	cd js && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
