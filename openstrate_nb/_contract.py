@@ -13,7 +13,11 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 def size_text(n_bytes: float) -> str:
-    """A size in binary units, as the cap is stated: "100 MiB", "3.5 MiB", "12 KiB"."""
+    """A size in binary units, as the cap is stated: "100 MiB", "3.5 MiB", "12 KiB".
+
+    The one byte formatter of the Python side (the CLI's bars, pages, provenance lines);
+    ``bytes()`` in ``js/src/widget/format.js`` follows the same rule in the browser.
+    """
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n_bytes >= scale:
             value = n_bytes / scale

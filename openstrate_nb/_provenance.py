@@ -29,6 +29,8 @@ import platform
 import struct
 from typing import TYPE_CHECKING, Any
 
+from ._contract import size_text
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
@@ -138,6 +140,6 @@ def describe(record: dict[str, Any]) -> str:
     size = video.get("size")
     mode = f"seed {record['options'].get('seed')}" if record.get("deterministic") else "not deterministic"
     return (f"{video.get('name') or 'video'} (sha256 {str(video.get('sha256', ''))[:12]}…"
-            f"{f', {size / 1e6:.1f} MB' if isinstance(size, (int, float)) else ''}) · "
+            f"{f', {size_text(size)}' if isinstance(size, (int, float)) else ''}) · "
             f"openstrate_nb {versions.get('openstrate_nb', '?')}, COLMAP {versions.get('pycolmap', '?')} · {mode} · "
             f"mesh {str(record.get('geometry_sha256', ''))[:12]}…")

@@ -12,13 +12,11 @@ import numpy as np
 import pythreejs as three
 
 from ._framing import DEFAULT_DIRECTION, camera_basis, framed_view
+from ._look import DARK_BACKGROUND, LIGHT_BACKGROUND, PLAIN_MESH_COLOR
 
 __all__ = ["background_for", "mesh_object", "renderer_for", "resize", "set_dark"]
 
 _FOV_DEGREES = 45.0
-_PLAIN_COLOR = "#b8b8b8"
-_LIGHT_BACKGROUND = "#eceef2"
-_DARK_BACKGROUND = "#1d2026"
 
 
 def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
@@ -33,7 +31,7 @@ def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
     geometry = three.BufferGeometry(attributes=attributes, index=three.BufferAttribute(array=arrays["index"]))
     material = three.MeshStandardMaterial(
         vertexColors="VertexColors" if has_colors else "NoColors",
-        color="white" if has_colors else _PLAIN_COLOR,
+        color="white" if has_colors else PLAIN_MESH_COLOR,
         roughness=0.85,
         metalness=0.0,
         # Reconstructions are open surfaces seen from inside and out.
@@ -76,7 +74,7 @@ def renderer_for(mesh: three.Mesh, points: np.ndarray, *, width: int = 640, heig
 
 def background_for(dark: bool) -> str:
     """The view's background in the page's theme: the ``/view`` viewer's greys (stage.js)."""
-    return _DARK_BACKGROUND if dark else _LIGHT_BACKGROUND
+    return DARK_BACKGROUND if dark else LIGHT_BACKGROUND
 
 
 def resize(renderer: three.Renderer, width: int, height: int) -> None:

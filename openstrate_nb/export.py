@@ -14,11 +14,12 @@ import base64
 import hashlib
 import io
 import os
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Union
 
+from ._atomic import write_atomic
+from ._contract import size_text
 from ._provenance import provenance
 from ._viewer_page import viewer_page
 
@@ -56,11 +57,10 @@ def widget_provenance(widget: Any) -> dict[str, Any]:
     """Where a widget's result came from: video, its SHA-256, server, job and when it finished."""
     job = widget.job
     extra = getattr(job, "extra", {}) or {}
-    source = getattr(widget, "_source", None)
     details: dict[str, Any] = {
         "source video": getattr(widget, "filename", "") or extra.get("filename"),
         "video sha256": getattr(widget, "video_sha256", None),
-        "video url": getattr(source, "video_url", None),
+        "video url": getattr(widget, "video_url", None),
         "server": widget.client.base_url,
         "job": getattr(job, "job_id", None) or getattr(widget, "job_id", None),
         "reconstructed": extra.get("finished_at"),
@@ -147,20 +147,10 @@ def export_html(mesh_or_glb: MeshSource, path: str | os.PathLike[str], *, title:
         **found,
         **(provenance or {}),
         **_summary_rows(data, fmt),
-        "mesh file": f"{name} ({len(data) / 1e6:.2f} MB)",
+        "mesh file": f"{name} ({size_text(len(data))})",
         "mesh sha256": hashlib.sha256(data).hexdigest(),
         "exported": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
     options = {"data": base64.b64encode(data).decode("ascii"), "format": fmt, "name": name}
     page = viewer_page(title or name, options, details={k: v for k, v in details.items() if v not in (None, "")})
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside the target, then renamed: a reader never sees half a page. A plain
-    # open() (not NamedTemporaryFile, which makes 0600 files) keeps the user's umask.
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        part.write_text(page, encoding="utf-8")
-        os.replace(part, target)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, page)

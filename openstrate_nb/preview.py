@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._framing import DEFAULT_DIRECTION, camera_basis, framed_view
+from ._look import PLAIN_MESH_COLOR, rgb
 
 if TYPE_CHECKING:  # pragma: no cover
     import trimesh
@@ -27,7 +28,7 @@ __all__ = ["png_bytes", "preview_image", "preview_png", "render_shaded"]
 #: Drawn at this many times the size, then averaged down: smooth edges without a GPU.
 SUPERSAMPLE = 2
 _FOV_DEGREES = 45.0
-_PLAIN_GREY = np.array([0.72, 0.72, 0.72])
+_PLAIN_GREY = np.array(rgb(PLAIN_MESH_COLOR))
 # Candidate pixels looked at per batch: bounds memory to about 100 MB whatever the mesh.
 _BATCH_PIXELS = 1_000_000
 

@@ -4,12 +4,14 @@ import { test } from 'node:test';
 
 import { bytes, duration, hop, timeLeft } from '../src/widget/format.js';
 
-test('bytes are decimal, one decimal above a kilobyte, "?" when unknown', () => {
+test('bytes are binary like the cap ("100 MiB"), one decimal below ten, "?" when unknown', () => {
   assert.equal(bytes(0), '0 B');
-  assert.equal(bytes(999), '999 B');
-  assert.equal(bytes(1500), '1.5 KB');
-  assert.equal(bytes(20_971_520), '21.0 MB');
-  assert.equal(bytes(3.2e9), '3.2 GB');
+  assert.equal(bytes(1023), '1023 B');
+  assert.equal(bytes(1536), '1.5 KiB');
+  assert.equal(bytes(100 * 2 ** 20), '100 MiB');
+  assert.equal(bytes(20e6), '19 MiB');
+  assert.equal(bytes(3 * 2 ** 30), '3 GiB');
+  assert.equal(bytes(3.25 * 2 ** 30), '3.3 GiB');
   assert.equal(bytes(-1), '?');
   assert.equal(bytes(Number.NaN), '?');
 });
@@ -31,7 +33,7 @@ test('time left is a forecast, rounded so it claims no false precision', () => {
 });
 
 test('a hop reads sent / total, a whole percentage that reaches 100 only at the end, and the rate', () => {
-  assert.equal(hop({ sent: 5e6, total: 20e6, rate: 2.5e6 }), '5.0 MB / 20.0 MB · 25% · 2.5 MB/s');
-  assert.equal(hop({ sent: 19_999_999, total: 20e6, rate: 0 }), '20.0 MB / 20.0 MB · 99%');
+  assert.equal(hop({ sent: 5 * 2 ** 20, total: 20 * 2 ** 20, rate: 2.5 * 2 ** 20 }), '5 MiB / 20 MiB · 25% · 2.5 MiB/s');
+  assert.equal(hop({ sent: 20 * 2 ** 20 - 1, total: 20 * 2 ** 20, rate: 0 }), '20 MiB / 20 MiB · 99%');
   assert.equal(hop({}), '');
 });

@@ -6,7 +6,9 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["ProgressBar", "format_bytes"]
+from .._contract import size_text
+
+__all__ = ["ProgressBar"]
 
 
 def time_left(seconds: float) -> str:
@@ -16,14 +18,6 @@ def time_left(seconds: float) -> str:
     if seconds < 60:
         return f"about {round(seconds / 5) * 5} s left"
     return f"about {round(seconds / 60)} min left"
-
-
-def format_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 class ProgressBar:
@@ -61,8 +55,8 @@ class ProgressBar:
 
     def bytes(self, done: int, total: int | None) -> None:
         elapsed = max(1e-6, time.monotonic() - self._started)
-        speed = f"{format_bytes(done / elapsed)}/s"
-        size = f"{format_bytes(done)} / {format_bytes(total)}" if total else format_bytes(done)
+        speed = f"{size_text(done / elapsed)}/s"
+        size = f"{size_text(done)} / {size_text(total)}" if total else size_text(done)
         self.update(done / total if total else None, f"{size}  {speed}", force=bool(total and done >= total))
 
     def close(self, detail: str | None = None) -> None:

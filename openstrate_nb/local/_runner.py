@@ -88,7 +88,7 @@ class JobRunner:
         for thread in self._threads:
             thread.join(timeout)
 
-    # -- worker-side calls (also reached from the internal endpoints) ----------------------
+    # -- what a worker reports, read from its pipe -------------------------------------------
 
     def apply_progress(self, event: dict[str, Any], job_id: str) -> None:
         """A worker's progress event (with the pipeline's forecast, when it gives one)."""

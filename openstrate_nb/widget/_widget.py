@@ -181,6 +181,12 @@ class ReconstructWidget(anywidget.AnyWidget):
         return self._mesh_path
 
     @property
+    def video_url(self) -> str | None:
+        """The URL the server fetched the video from (for a ``video_url=`` run), else None."""
+        source = self._source
+        return source.video_url if source is not None else None
+
+    @property
     def video_sha256(self) -> str | None:
         """SHA-256 of the video file this widget sent (None for a ``video_url`` or an attached job)."""
         source = self._source

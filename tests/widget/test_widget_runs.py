@@ -13,6 +13,7 @@ import trimesh
 
 from _media import write_video
 from openstrate_nb import JobFailedError, OpenStrate, OpenStrateError, WaitTimeout
+from openstrate_nb._look import DARK_BACKGROUND, LIGHT_BACKGROUND
 from openstrate_nb.widget import ReconstructWidget
 
 
@@ -311,11 +312,11 @@ def test_the_3d_view_follows_the_width_and_theme_the_browser_reports(make_widget
     browser.message({"type": "view", "width": 500, "dark": True})  # before the result: kept for it
     w.wait(timeout=120)
     assert (w.scene.width, w.scene.height) == (500, 330)
-    assert w.scene.scene.background == "#1d2026"
+    assert w.scene.scene.background == DARK_BACKGROUND
     browser.message({"type": "view", "width": 1200, "dark": False})
     assert (w.scene.width, w.scene.height) == (1200, 420)  # no taller than the /view iframe
     assert w.scene.camera.aspect == pytest.approx(1200 / 420)
-    assert w.scene.scene.background == "#eceef2"
+    assert w.scene.scene.background == LIGHT_BACKGROUND
     browser.message({"type": "view", "width": 90, "dark": False})  # a sliver: still a usable view
     assert w.scene.width == 240
 

@@ -15,7 +15,7 @@ import { STLLoader } from 'three/examples/jsm/loaders/STLLoader.js';
 
 export const FORMATS = ['glb', 'ply', 'stl'];
 
-/** Light grey-blue used when a file carries no colour of its own. */
+/** Light grey-blue used when a file carries no colour of its own (PLAIN_MESH_COLOR in _look.py). */
 export const NEUTRAL_COLOR = 0xb9bec7;
 
 /**

@@ -25,7 +25,7 @@ export function defaultBackground() {
     : typeof window !== 'undefined' &&
       window.matchMedia &&
       window.matchMedia('(prefers-color-scheme: dark)').matches;
-  return dark ? '#1d2026' : '#eceef2';
+  return dark ? '#1d2026' : '#eceef2'; // DARK_BACKGROUND, LIGHT_BACKGROUND in _look.py
 }
 
 /** Up to `limit` vertices of every mesh or point cloud under `root`, in world coordinates. */

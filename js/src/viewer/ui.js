@@ -2,22 +2,12 @@
 // the toolbar with the "Fit" button and the stats line. Inline styles only,
 // so the viewer needs no CSS file.
 
+import { bytes } from '../common/bytes.js';
+import { h } from '../common/dom.js';
+
 const FONT =
   'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
-function el(tag, style, text) {
-  const node = document.createElement(tag);
-  Object.assign(node.style, style);
-  if (text != null) node.textContent = text;
-  return node;
-}
-
-export function formatBytes(n) {
-  if (!Number.isFinite(n)) return '';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
-}
 
 function formatCount(n) {
   return Math.round(n).toLocaleString('en-US');
@@ -37,7 +27,7 @@ export function createUI(element, { name } = {}) {
     addedHeight = true;
   }
 
-  const root = el('div', {
+  const root = h('div', { style: {
     position: 'relative',
     width: '100%',
     height: '100%',
@@ -47,13 +37,13 @@ export function createUI(element, { name } = {}) {
     fontSize: '13px',
     lineHeight: '1.4',
     outline: 'none',
-  });
+  } });
   root.className = 'openstrate-viewer';
   root.tabIndex = 0;
   root.setAttribute('role', 'application');
   root.setAttribute('aria-label', name ? `3D view of ${name}` : '3D mesh view');
 
-  const stage = el('div', { position: 'absolute', inset: '0' });
+  const stage = h('div', { style: { position: 'absolute', inset: '0' } });
   root.appendChild(stage);
 
   const pill = {
@@ -66,18 +56,18 @@ export function createUI(element, { name } = {}) {
     userSelect: 'none',
   };
 
-  const status = el('div', {
+  const status = h('div', { style: {
     ...pill,
     left: '50%',
     top: '50%',
     transform: 'translate(-50%, -50%)',
     whiteSpace: 'nowrap',
-  });
+  } });
   status.setAttribute('role', 'status');
   status.setAttribute('aria-live', 'polite');
   root.appendChild(status);
 
-  const info = el('div', {
+  const info = h('div', { style: {
     ...pill,
     left: '8px',
     bottom: '8px',
@@ -87,12 +77,12 @@ export function createUI(element, { name } = {}) {
     overflow: 'hidden',
     textOverflow: 'ellipsis',
     whiteSpace: 'nowrap',
-  });
+  } });
   root.appendChild(info);
 
-  const fitButton = el(
-    'button',
-    {
+  const fitButton = h('button', {
+    text: 'Fit',
+    style: {
       position: 'absolute',
       top: '8px',
       right: '8px',
@@ -105,8 +95,7 @@ export function createUI(element, { name } = {}) {
       cursor: 'pointer',
       display: 'none',
     },
-    'Fit',
-  );
+  });
   fitButton.type = 'button';
   fitButton.title = 'Fit the mesh to the view (F or double-click)';
   root.appendChild(fitButton);
@@ -127,14 +116,14 @@ export function createUI(element, { name } = {}) {
     progress(loaded, total) {
       const pct = total ? Math.min(100, Math.floor((100 * loaded) / total)) : null;
       this.showStatus(
-        pct != null ? `Loading mesh… ${pct}%` : `Loading mesh… ${formatBytes(loaded)}`,
+        pct != null ? `Loading mesh… ${pct}%` : `Loading mesh… ${bytes(loaded)}`,
       );
     },
     showError(message) {
       status.style.display = 'none';
       info.style.display = 'none';
       fitButton.style.display = 'none';
-      const box = el('div', {
+      const box = h('div', { style: {
         position: 'absolute',
         inset: '0',
         display: 'flex',
@@ -142,8 +131,8 @@ export function createUI(element, { name } = {}) {
         justifyContent: 'center',
         padding: '16px',
         boxSizing: 'border-box',
-      });
-      const msg = el('div', {
+      } });
+      const msg = h('div', { style: {
         maxWidth: '520px',
         padding: '12px 16px',
         borderRadius: '8px',
@@ -152,9 +141,9 @@ export function createUI(element, { name } = {}) {
         color: '#8a1f1b',
         whiteSpace: 'pre-wrap',
         overflowWrap: 'anywhere',
-      });
+      } });
       msg.setAttribute('role', 'alert');
-      const title = el('strong', { display: 'block', marginBottom: '4px' });
+      const title = h('strong', { style: { display: 'block', marginBottom: '4px' } });
       title.textContent = name ? `Could not show ${name}` : 'Could not show the mesh';
       msg.appendChild(title);
       msg.appendChild(document.createTextNode(message));

@@ -1,15 +1,8 @@
 // Human-readable numbers for the progress rows.
 
-export function bytes(n) {
-  if (!Number.isFinite(n) || n < 0) return '?';
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i += 1;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
+import { bytes } from '../common/bytes.js';
+
+export { bytes };
 
 export function duration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return '';
@@ -28,7 +21,7 @@ export function timeLeft(seconds) {
   return `about ${Math.round(seconds / 60)} min left`;
 }
 
-// "12.3 MB / 200.0 MB · 6% · 45.1 MB/s"
+// "12 MiB / 200 MiB · 6% · 45 MiB/s"
 export function hop(state) {
   if (!state || !state.total) return '';
   const pct = Math.floor((100 * state.sent) / state.total);

@@ -5,6 +5,7 @@
 // reload, a second view of the same widget, or a kernel-side run (no picker) all draw the
 // same thing.
 import css from './style.css';
+import { h } from '../common/dom.js';
 import { ChunkSender } from './upload.js';
 import { PHASE_LABELS, duration, hop, timeLeft } from './format.js';
 import { watchPage } from './page.js';
@@ -17,17 +18,6 @@ const TRAITS = [
 const PICKABLE = new Set(['idle', 'cancelled', 'failed']);
 const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting', 'queued', 'reconstructing']);
 const JOB_PHASES = new Set(['queued', 'reconstructing', 'downloading', 'complete']);
-
-function h(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.appendChild(child);
-  return node;
-}
 
 function progressRow(label, name) {
   const fill = h('div', { class: 'osnb-fill' });
