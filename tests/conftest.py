@@ -6,17 +6,13 @@ the real reconstruction is exercised by tests/local/pipeline/ (once per session)
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from _media import write_video
+from _servers import ServerProcess
 
-sys.path.insert(0, str(Path(__file__).parent))  # tests/_pipelines.py, tests/_media.py
-
-from _media import write_video  # noqa: E402
-from _servers import ServerProcess  # noqa: E402
-
-from openstrate_nb import AsyncOpenStrate, OpenStrate  # noqa: E402
+from openstrate_nb import AsyncOpenStrate, OpenStrate
 
 QUICK = "_pipelines:quick_pipeline"
 
@@ -128,3 +124,17 @@ def make_client(request, server):
 
 async def _new_async(url, options):
     return AsyncOpenStrate(url, **options)
+
+
+@pytest.fixture
+def finished_widget(server, video, tmp_path, monkeypatch):
+    """A widget whose reconstruction completed on the session's embedded server."""
+    from openstrate_nb.widget import ReconstructWidget  # widget modules only where a test asks
+
+    monkeypatch.setenv("OPENSTRATE_NB_CACHE", str(tmp_path / "cache"))
+    widget = ReconstructWidget(video, client=OpenStrate(server.base_url, poll_interval=0.05), poll_interval=0.05)
+    try:
+        widget.wait(timeout=300)  # a guard against a hang, not a speed requirement
+        yield widget
+    finally:
+        widget.close()
