@@ -109,7 +109,7 @@ def sparse_coverage(glb: Path, points: Path, voxel: float) -> float:
 def centre_error(estimated: dict[int, np.ndarray], C: np.ndarray) -> dict:
     """Mean and largest camera-centre error after a similarity alignment, as % of the ground
     truth path's extent (the diagonal of the centres' bounding box)."""
-    from openstrate_nb.local.synthetic_eval import umeyama
+    from openstrate_nb.scenes import umeyama
 
     idx = sorted(i for i in estimated if i < len(C))
     if len(idx) < 3:

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from openstrate_nb.local import synthetic as syn  # noqa: E402
+from openstrate_nb import scenes as syn  # noqa: E402
 
 SCENES = {
     # One full turn in 6 s, looking down at the objects from 2.2 m.
@@ -74,7 +74,7 @@ def _child(video_path: str, work_dir: str, queue) -> None:
 
 
 def run_scene(name: str) -> dict:
-    from openstrate_nb.local.synthetic_eval import evaluate
+    from openstrate_nb.scenes import evaluate
 
     path = video(name)
     work = _cache_dir() / f"work_{name}"

@@ -23,7 +23,7 @@ def shell(tmp_path, monkeypatch):
     yield ip
     ip.run_line_magic("unload_ext", "openstrate_nb")
     for value in list(ip.user_ns.values()):
-        if hasattr(value, "_runner") and hasattr(value, "close"):
+        if hasattr(value, "_reconstruction") and hasattr(value, "close"):
             value.close()
 
 

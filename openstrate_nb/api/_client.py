@@ -35,7 +35,7 @@ from ._exceptions import (
 )
 from ._models import Job, Upload
 from ._polling import TRANSIENT_STATUS_CODES, PollPolicy, WaitState, parse_retry_after
-from ._uploads import DEFAULT_MAX_UPLOAD_BYTES, FileSource, MultipartFileBody, ProgressCallback, open_upload
+from ._uploads import DEFAULT_MAX_UPLOAD_BYTES, FileSource, MultipartFileBody, UploadProgress, open_upload
 
 __all__ = ["OpenStrate", "AsyncOpenStrate", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT"]
 
@@ -220,7 +220,7 @@ class OpenStrate(_BaseClient):
     def close(self) -> None:
         self._http.close()
 
-    def upload(self, file: FileSource, *, filename: str | None = None, on_progress: ProgressCallback | None = None) -> Upload:
+    def upload(self, file: FileSource, *, filename: str | None = None, on_progress: UploadProgress | None = None) -> Upload:
         """Upload a video (which starts a reconstruction) or a mesh, streamed from disk."""
         prepared = open_upload(file, filename, self.max_upload_bytes)
         try:
@@ -347,7 +347,7 @@ class AsyncOpenStrate(_BaseClient):
         await self._http.aclose()
 
     async def upload(self, file: FileSource, *, filename: str | None = None,
-                     on_progress: ProgressCallback | None = None) -> Upload:
+                     on_progress: UploadProgress | None = None) -> Upload:
         prepared = open_upload(file, filename, self.max_upload_bytes)
         try:
             body = MultipartFileBody(prepared, on_progress=on_progress)

@@ -25,7 +25,7 @@ __all__ = [
     "ALLOWED_EXTENSIONS",
     "DEFAULT_MAX_UPLOAD_BYTES",
     "FileSource",
-    "ProgressCallback",
+    "UploadProgress",
     "MultipartFileBody",
     "open_upload",
 ]
@@ -38,7 +38,7 @@ CHUNK_SIZE = 1024 * 1024
 
 FileSource = Union[str, "os.PathLike[str]", IO[bytes]]
 #: ``on_progress(bytes_sent, bytes_total)``
-ProgressCallback = Callable[[int, int], None]
+UploadProgress = Callable[[int, int], None]
 
 CONTENT_TYPES = {
     ".mp4": "video/mp4",
@@ -111,7 +111,7 @@ def _check_size(name: str, size: int, max_bytes: int) -> None:
 class MultipartFileBody:
     """A ``multipart/form-data`` body with one file field, read from disk chunk by chunk."""
 
-    def __init__(self, upload: PreparedUpload, field: str = "file", on_progress: ProgressCallback | None = None):
+    def __init__(self, upload: PreparedUpload, field: str = "file", on_progress: UploadProgress | None = None):
         self._upload = upload
         self._on_progress = on_progress
         self.boundary = uuid.uuid4().hex

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from .._contract import size_text
 from .._version import __version__
 from ..api import Job, OpenStrate, OpenStrateError
-from ._progress import ProgressBar, time_left
+from ._bars import ProgressBar, time_left
 
 __all__ = ["main", "build_parser"]
 

@@ -29,7 +29,7 @@ from ._fetch import FetchError, VideoFetcher, check_fetchable
 from ._files import CONTENT_TYPES, MESH_EXTS, VIDEO_EXTS, FileStore, valid_asset
 from ._ingest import UploadRejected, receive_upload
 from ._preview import render_preview
-from ._runner import JobRunner
+from ._jobs import JobRunner
 from ._store import Store
 
 __all__ = ["create_app", "OPENAPI_PATH"]

@@ -1,4 +1,4 @@
-"""The bundled sample walkthrough video (synthetic, with ground truth in :mod:`.synthetic`)."""
+"""The bundled sample walkthrough video (rendered, with ground truth in :mod:`openstrate_nb.scenes`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 def sample_video() -> Path:
     """Path of the bundled 8 s, 640x360 H.264 sample walkthrough.
 
-    It was rendered by ``openstrate_nb.local.synthetic.render_sample(path)``, i.e.
+    It was rendered by ``openstrate_nb.scenes.render_sample(path)``, i.e.
     ``render_video(path, make_scene(), walkthrough_trajectory(**SAMPLE_TRAJECTORY), **SAMPLE_RENDER)``;
-    ``synthetic.sample_ground_truth()`` returns its scene, intrinsics and camera poses.
+    ``scenes.sample_ground_truth()`` returns its scene, intrinsics and camera poses.
     """
     return Path(__file__).resolve().parent / "data" / "sample_walkthrough.mp4"

@@ -25,8 +25,8 @@ import traitlets as t
 from .._contract import size_text
 from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, MissingFileError, OpenStrate, OpenStrateError, WaitTimeout
 from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
-from ._runner import Runner, Source, cached_job_record
-from ._progress import TransferMeter
+from ._reconstruction import Reconstruction, Source, cached_job_record
+from ._meters import TransferMeter
 
 if TYPE_CHECKING:  # pragma: no cover
     import pythreejs
@@ -120,7 +120,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._poll_interval = poll_interval
         self._max_faces = max_faces
         self._lock = threading.RLock()
-        self._runner: Runner | None = None
+        self._reconstruction: Reconstruction | None = None
         self._source: Source | None = None
         self._receiver: ChunkReceiver | None = None
         self._kernel_meter: TransferMeter | None = None
@@ -284,8 +284,8 @@ class ReconstructWidget(anywidget.AnyWidget):
                 self._abort_receiving("Cancelled.", phase="cancelled")
                 self.send({"type": "abort", "id": upload_id, "message": "Cancelled."})
                 return
-        if self._runner is not None and self._runner.is_alive():
-            self._runner.cancel_event.set()
+        if self._reconstruction is not None and self._reconstruction.is_alive():
+            self._reconstruction.cancel_event.set()
 
     def wait(self, timeout: float | None = None) -> Job:
         """Block until the reconstruction ends, with the progress bar still live.
@@ -293,13 +293,13 @@ class ReconstructWidget(anywidget.AnyWidget):
         Returns the completed job; raises ``JobFailedError`` if it failed and ``WaitTimeout``
         after ``timeout`` seconds. Ctrl-C (interrupt) stops waiting, never the server's job.
         """
-        runner = self._runner
-        if runner is None:
+        reconstruction = self._reconstruction
+        if reconstruction is None:
             raise RuntimeError("Nothing to wait for yet: pick a video (the picker needs the kernel idle, so do it "
                                "before running wait()), or pass a path, video_url= or job_id=.")
         deadline = None if timeout is None else time.monotonic() + timeout
-        # Short slices: Ctrl-C is delivered between them, and the runner thread keeps the bar live.
-        while not runner.done.wait(_WAIT_SLICE):
+        # Short slices: Ctrl-C is delivered between them, and the reconstruction thread keeps the bar live.
+        while not reconstruction.done.wait(_WAIT_SLICE):
             if deadline is not None and time.monotonic() >= deadline:
                 raise WaitTimeout(self.job_id or "(not started)", float(timeout or 0), self._job)
         if self.phase == "complete" and self._job is not None:
@@ -311,10 +311,10 @@ class ReconstructWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop background work, remove temp files, and close the widgets."""
-        if self._runner is not None:
-            # A running runner removes its temp file as it stops; a finished one left it for Retry.
-            self._runner.stop_event.set()
-            if not self._runner.is_alive() and self._source is not None:
+        if self._reconstruction is not None:
+            # A running reconstruction removes its temp file as it stops; a finished one left it for Retry.
+            self._reconstruction.stop_event.set()
+            if not self._reconstruction.is_alive() and self._source is not None:
                 self._source.discard_temporary()
         with self._lock:
             if self._receiver is not None:
@@ -329,7 +329,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     # -- runs ---------------------------------------------------------------------------------
 
     def _start(self, source: Source, *, force: bool | None = None, retry: bool = False) -> None:
-        if self._runner is not None and self._runner.is_alive():
+        if self._reconstruction is not None and self._reconstruction.is_alive():
             raise RuntimeError("This widget is already working on a video; wait() for it or create another widget.")
         self._source = source
         self._scene_box.children = ()
@@ -338,11 +338,11 @@ class ReconstructWidget(anywidget.AnyWidget):
                   current_frame=0, total_frames=0, view_url="", mesh_faces=0, from_cache=False, can_retry=False, made_with="",
                   filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
                   **({"job_id": source.job_id} if source.job_id else {}))
-        self._runner = Runner(self, self._client, source, force=self._force if force is None else force,
+        self._reconstruction = Reconstruction(self, self._client, source, force=self._force if force is None else force,
                               use_cache=self._use_cache, poll_interval=self._poll_interval, retry=retry)
-        self._runner.start()
+        self._reconstruction.start()
 
-    # The runner's sink: called from its thread.
+    # The reconstruction thread's sink: called from that thread.
 
     def _set(self, **traits: Any) -> None:
         with self._lock, self.hold_sync():
@@ -407,7 +407,7 @@ class ReconstructWidget(anywidget.AnyWidget):
 
     def _begin_receiving(self, content: dict[str, Any]) -> None:
         with self._lock:
-            if self.phase in _BUSY_PHASES or (self._runner is not None and self._runner.is_alive()):
+            if self.phase in _BUSY_PHASES or (self._reconstruction is not None and self._reconstruction.is_alive()):
                 raise _Busy("This widget is already working on a video; create another ReconstructWidget() "
                             "for a second one.")
             if self._receiver is not None:

@@ -219,7 +219,7 @@ def test_close_stops_the_background_thread(make_widget, start_server, video):
     w = make_widget(video, client=OpenStrate(slow.base_url, poll_interval=0.05))
     while not w.job_id:
         time.sleep(0.05)
-    runner = w._runner
+    runner = w._reconstruction
     w.close()
     runner.join(10)
     assert not runner.is_alive()
@@ -267,7 +267,7 @@ def test_cancel_during_reconstruction_stops_the_servers_job(make_widget, start_s
         time.sleep(0.05)
     assert w.phase == "reconstructing"
     w.cancel()
-    w._runner.done.wait(30)
+    w._reconstruction.done.wait(30)
     assert w.phase == "cancelled" and w.notice == f"Cancelled: the server stopped job {w.job_id}."
     job = client.status(w.job_id)
     assert (job.status, job.code) == ("failed", "cancelled")

@@ -232,14 +232,14 @@ def structure_from_motion(keys: Keyframes, work_dir: Path, opts: PipelineOptions
 def dense_depth(keys: Keyframes, sparse, opts: PipelineOptions, progress: Progress):
     """A depth map for (at most ``max_depth_views``) registered keyframes, matched against
     their best neighbours, then cross-checked between views."""
-    from . import depth, export
+    from . import depth, outputs
 
     poses = sparse.world_from_camera
     n = len(poses)
     # The floor (or the ground), if the sparse points have one, is swept as well as the
     # fronto-parallel planes: it is the surface most often seen at a grazing angle.
     # (Outdoors the ground holds few of the SfM points, most lie on walls: 5% is enough here.)
-    floor = export.fit_floor(sparse.points, export.camera_up(poses), np.random.default_rng(0), min_share=0.05)
+    floor = outputs.fit_floor(sparse.points, outputs.camera_up(poses), np.random.default_rng(0), min_share=0.05)
     extent = float(np.linalg.norm(np.percentile(sparse.points, 95, 0) - np.percentile(sparse.points, 5, 0)))
     refs = np.unique(np.round(np.linspace(0, n - 1, min(n, opts.max_depth_views))).astype(int)).tolist()
     with progress.stage("depth", len(refs)):
@@ -303,7 +303,7 @@ class Mesh:
 
 
 def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
-    from . import export
+    from . import outputs
     from .fusion import BlockTSDF
 
     with progress.stage("fusion", len(views)):
@@ -322,9 +322,9 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
         # Every depth kept was already confirmed by another view, so one view suffices.
         verts, faces, colors = tsdf.extract_mesh(min_views=1)
         del tsdf
-        pieces = export.face_pieces(len(verts), faces)
-        largest = export.largest_piece_share(pieces)
-        verts, faces, colors = export.remove_small_pieces(verts, faces, colors, opts.min_piece_share, pieces)
+        pieces = outputs.face_pieces(len(verts), faces)
+        largest = outputs.largest_piece_share(pieces)
+        verts, faces, colors = outputs.remove_small_pieces(verts, faces, colors, opts.min_piece_share, pieces)
         progress("meshing", 1, 1)
     if len(faces) == 0:
         raise ReconstructionError("No surface could be built from the depth maps: film textured surfaces slowly, "
@@ -335,19 +335,19 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
 def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress,
                   record: dict) -> dict[str, Path]:
     """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera path."""
-    from . import export
+    from . import outputs
 
     with progress.stage("export", 3):
         poses = sparse.world_from_camera
-        T = export.upright_transform(poses, sparse.points)
+        T = outputs.upright_transform(poses, sparse.points)
         glb = work_dir / "mesh.glb"
         # The digest of exactly what the GLB stores: float32 positions, uint32 indices, RGB.
-        verts, faces = export.apply(T, mesh.verts).astype(np.float32), mesh.faces.astype(np.uint32)
+        verts, faces = outputs.apply(T, mesh.verts).astype(np.float32), mesh.faces.astype(np.uint32)
         record["geometry_sha256"] = record["stages"]["mesh"] = array_digest(verts, faces, mesh.colors)
-        export.write_glb(glb, verts, faces, mesh.colors, extras={PROVENANCE_KEY: record})
+        outputs.write_glb(glb, verts, faces, mesh.colors, extras={PROVENANCE_KEY: record})
         progress("export", 1, 3)
         points_path = work_dir / "points.ply"
-        export.write_ply_points(points_path, export.apply(T, sparse.points), sparse.colors)
+        outputs.write_ply_points(points_path, outputs.apply(T, sparse.points), sparse.colors)
         progress("export", 2, 3)
         w, h = keys.size
         K = sparse.K
@@ -361,7 +361,7 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress:
                 "world_from_camera": [[float(x) for x in row] for row in m],
             })
         cameras_path = work_dir / "cameras.json"
-        export.write_cameras(cameras_path, frames)
+        outputs.write_cameras(cameras_path, frames)
         progress("export", 3, 3)
     return {"glb": glb, "points": points_path, "cameras": cameras_path}
 

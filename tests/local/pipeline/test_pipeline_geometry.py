@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from openstrate_nb.local import synthetic as syn
-from openstrate_nb.local.pipeline import depth, export
+from openstrate_nb import scenes as syn
+from openstrate_nb.local.pipeline import depth, outputs
 from openstrate_nb.local.pipeline.fusion import BlockTSDF
-from openstrate_nb.local.synthetic_eval import distance_to_scene, umeyama
+from openstrate_nb.scenes import distance_to_scene, umeyama
 
 W, H = 320, 180
 
@@ -121,7 +121,7 @@ def test_tsdf_fusion_of_true_depth_rebuilds_the_scene(scene):
     assert len(faces) > 1000 and colors.shape == (len(verts), 3)
     err = distance_to_scene(scene, verts)
     assert np.median(err) < 0.01 and (err < 0.04).mean() > 0.97  # sub-voxel surface from exact depth
-    v2, f2, _ = export.remove_small_pieces(verts, faces, colors, 0.02)
+    v2, f2, _ = outputs.remove_small_pieces(verts, faces, colors, 0.02)
     assert 0.9 * len(faces) <= len(f2) <= len(faces)
 
 
@@ -131,7 +131,7 @@ def test_remove_small_pieces_drops_islands():
     verts = np.concatenate([big, big + 5])
     faces = np.array(faces + [[4, 5, 6]])
     cols = np.zeros((len(verts), 3), np.uint8)
-    v, f, c = export.remove_small_pieces(verts, faces, cols, 0.05)
+    v, f, c = outputs.remove_small_pieces(verts, faces, cols, 0.05)
     assert len(f) == 100 and len(v) == 4 and len(c) == 4
 
 
@@ -158,9 +158,9 @@ def test_upright_transform_puts_the_floor_at_y0_with_y_up():
     pts = np.concatenate([floor, boxes]) @ S[:3, :3].T + S[:3, 3]
     poses = np.einsum("ij,njk->nik", S, traj.world_from_camera)
     poses[:, :3, :3] /= 0.7
-    T = export.upright_transform(poses, pts)
+    T = outputs.upright_transform(poses, pts)
     assert np.allclose(T[:3, :3] @ T[:3, :3].T, np.eye(3), atol=1e-9)  # rigid: keeps SfM's scale
-    out = export.apply(T, pts[:3000])
+    out = outputs.apply(T, pts[:3000])
     assert np.abs(out[:, 1]).max() < 0.05  # the floor is the y = 0 plane
     cams = np.einsum("ij,njk->nik", T, poses)
     assert (cams[:, 1, 3] > 0.5).all()  # cameras above the floor
@@ -169,10 +169,10 @@ def test_upright_transform_puts_the_floor_at_y0_with_y_up():
 
 def test_ply_and_cameras_files(tmp_path):
     pts = np.array([[0, 0, 0], [1, 2, 3]], float)
-    export.write_ply_points(tmp_path / "p.ply", pts, np.array([[255, 0, 0], [0, 255, 0]], np.uint8))
+    outputs.write_ply_points(tmp_path / "p.ply", pts, np.array([[255, 0, 0], [0, 255, 0]], np.uint8))
     import trimesh
 
     cloud = trimesh.load(str(tmp_path / "p.ply"))
     assert np.allclose(cloud.vertices, pts)
-    export.write_cameras(tmp_path / "c.json", [{"frame_index": 0}])
+    outputs.write_cameras(tmp_path / "c.json", [{"frame_index": 0}])
     assert json.loads((tmp_path / "c.json").read_text()) == {"units": "arbitrary", "frames": [{"frame_index": 0}]}

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from openstrate_nb.local.synthetic_eval import umeyama
+from openstrate_nb.scenes import umeyama
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ import json
 import numpy as np
 import pytest
 
-from openstrate_nb.local import synthetic as syn
-from openstrate_nb.local.synthetic_eval import evaluate, umeyama
+from openstrate_nb import scenes as syn
+from openstrate_nb.scenes import evaluate, umeyama
 
 pytestmark = pytest.mark.slow
 

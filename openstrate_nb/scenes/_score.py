@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .synthetic import GroundTruth, Scene, _yaw_matrix, depth_map
+from ._render import GroundTruth, Scene, depth_map, yaw_matrix
 
 
 def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -43,7 +43,7 @@ def distance_to_scene(scene: Scene, p: np.ndarray) -> np.ndarray:
     q = np.stack([np.maximum(np.abs(p[:, 0]) - h, 0), p[:, 1], np.maximum(np.abs(p[:, 2]) - h, 0)], 1)
     best = np.linalg.norm(q, axis=1)
     for b in scene.boxes:
-        local = (p - b.center) @ _yaw_matrix(b.yaw)
+        local = (p - b.center) @ yaw_matrix(b.yaw)
         d = np.abs(local) - b.size / 2
         outside = np.linalg.norm(np.maximum(d, 0), axis=1)
         inside = np.minimum(d.max(1), 0)

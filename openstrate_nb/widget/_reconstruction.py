@@ -4,7 +4,7 @@ A thread, not the kernel's asyncio loop: anything scheduled on that loop freezes
 ordinary cell runs, while a plain thread that sets synced traits keeps the bar moving both
 when the kernel is idle and when another cell blocks (measured; see docs/measured-facts.md).
 
-The runner talks to the server only through the client, and to the widget only through
+The thread talks to the server only through the client, and to the widget only through
 ``sink``: ``sink._set(**traits)``, ``sink._set_job(job)``, ``sink._set_result(mesh, path)``.
 """
 
@@ -31,9 +31,9 @@ from ..api import (
     PayloadTooLargeError,
     UnsupportedFileError,
 )
-from ._progress import Throttle, TransferMeter, job_elapsed
+from ._meters import Throttle, TransferMeter, job_elapsed
 
-__all__ = ["Source", "Runner", "Cancelled", "cached_job_record", "cache_server"]
+__all__ = ["Source", "Reconstruction", "Cancelled", "cached_job_record", "cache_server"]
 
 _TICK = 0.1
 
@@ -96,7 +96,7 @@ class Source:
             self.path = None
 
 
-class Runner(threading.Thread):
+class Reconstruction(threading.Thread):
     def __init__(self, sink: Any, client: OpenStrate, source: Source, *, force: bool, use_cache: bool,
                  poll_interval: float, retry: bool = False):
         super().__init__(name="openstrate-widget", daemon=True)

@@ -158,7 +158,7 @@ class Scene:
         parts.append(floor)
         for b in self.boxes:
             t = np.eye(4)
-            t[:3, :3] = _yaw_matrix(b.yaw)
+            t[:3, :3] = yaw_matrix(b.yaw)
             t[:3, 3] = b.center
             parts.append(trimesh.creation.box(extents=b.size, transform=t))
         for s in self.spheres:
@@ -168,7 +168,7 @@ class Scene:
         return trimesh.util.concatenate(parts)
 
 
-def _yaw_matrix(yaw: float) -> np.ndarray:
+def yaw_matrix(yaw: float) -> np.ndarray:
     c, s = math.cos(yaw), math.sin(yaw)
     return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
 
@@ -321,7 +321,7 @@ def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray, pixel_angle: float
         cand = _sphere_candidates(origin, dirs, b.center, 0.5 * float(np.linalg.norm(b.size)))
         if cand.size == 0:
             continue
-        rot = _yaw_matrix(b.yaw)  # world_from_local
+        rot = yaw_matrix(b.yaw)  # world_from_local
         o = rot.T @ (origin - b.center)
         d = dirs[cand] @ rot  # local directions
         half = b.size / 2
