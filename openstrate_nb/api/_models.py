@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urljoin, urlsplit
 
+from .._contract import TERMINAL_STATUSES as CONTRACT_TERMINAL
 from ._exceptions import InvalidResponseError
 
 __all__ = ["JobStatus", "Job", "Upload", "asset_from_url"]
 
 
 class JobStatus(str, enum.Enum):
+    """The contract's statuses (``_contract.JOB_STATUSES``); anything else stays a plain string."""
+
     PENDING = "pending"
     PROCESSING = "processing"
     COMPLETE = "complete"
@@ -27,7 +30,7 @@ class JobStatus(str, enum.Enum):
         return self.value
 
 
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETE, JobStatus.FAILED})
+TERMINAL_STATUSES = frozenset(JobStatus(status) for status in CONTRACT_TERMINAL)
 _URL_FIELDS_JOB = ("view_url", "mesh_viewer_url", "glb_asset_url")
 _URL_FIELDS_UPLOAD = ("url", "view")
 

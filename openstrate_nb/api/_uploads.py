@@ -16,7 +16,7 @@ from typing import IO, AsyncIterator, Callable, Iterator, Union
 
 import anyio
 
-from .._contract import MAX_UPLOAD_BYTES, size_text
+from .._contract import CONTENT_TYPES, MAX_UPLOAD_BYTES, MESH_EXTENSIONS, VIDEO_EXTENSIONS, size_text
 from ._exceptions import FileTooLargeError, MissingFileError, UnsupportedFileError
 
 __all__ = [
@@ -30,8 +30,6 @@ __all__ = [
     "open_upload",
 ]
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm")
-MESH_EXTENSIONS = (".glb", ".ply", ".stl")
 ALLOWED_EXTENSIONS = VIDEO_EXTENSIONS + MESH_EXTENSIONS
 DEFAULT_MAX_UPLOAD_BYTES = MAX_UPLOAD_BYTES
 CHUNK_SIZE = 1024 * 1024
@@ -40,21 +38,11 @@ FileSource = Union[str, "os.PathLike[str]", IO[bytes]]
 #: ``on_progress(bytes_sent, bytes_total)``
 UploadProgress = Callable[[int, int], None]
 
-CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".avi": "video/x-msvideo",
-    ".mkv": "video/x-matroska",
-    ".webm": "video/webm",
-    ".glb": "model/gltf-binary",
-    ".ply": "application/octet-stream",
-    ".stl": "model/stl",
-}
-
-
 def content_type_for(filename: str) -> str:
     ext = Path(filename).suffix.lower()
-    return CONTENT_TYPES.get(ext) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if ext in CONTENT_TYPES:
+        return CONTENT_TYPES[ext]
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 @dataclass

@@ -17,6 +17,9 @@ import threading
 import uuid
 from pathlib import Path
 
+from .._contract import CONTENT_TYPES as CONTRACT_TYPES
+from .._contract import MESH_EXTENSIONS, VIDEO_EXTENSIONS
+
 __all__ = [
     "FileStore",
     "IncomingFile",
@@ -28,21 +31,11 @@ __all__ = [
     "valid_asset",
 ]
 
-VIDEO_EXTS = ("mp4", "mov", "avi", "mkv", "webm")
-MESH_EXTS = ("glb", "ply", "stl")
+# The contract's extensions without their dot, as the store names files "{id}.{ext}".
+VIDEO_EXTS = tuple(ext[1:] for ext in VIDEO_EXTENSIONS)
+MESH_EXTS = tuple(ext[1:] for ext in MESH_EXTENSIONS)
 SERVED_EXTS = VIDEO_EXTS + MESH_EXTS + ("json", "png")
-CONTENT_TYPES = {
-    "mp4": "video/mp4",
-    "mov": "video/quicktime",
-    "avi": "video/x-msvideo",
-    "mkv": "video/x-matroska",
-    "webm": "video/webm",
-    "glb": "model/gltf-binary",
-    "ply": "application/ply",
-    "stl": "model/stl",
-    "json": "application/json",
-    "png": "image/png",
-}
+CONTENT_TYPES = {ext[1:]: media_type for ext, media_type in CONTRACT_TYPES.items()}
 SNIFF_BYTES = 4096
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

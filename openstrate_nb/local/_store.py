@@ -14,9 +14,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .._contract import ACTIVE_STATUSES
+
 __all__ = ["Store", "ACTIVE_STATUSES"]
 
-ACTIVE_STATUSES = ("pending", "processing")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

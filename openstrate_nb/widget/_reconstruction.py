@@ -280,7 +280,7 @@ class Reconstruction(threading.Thread):
         if progress is not None:
             # One bar for the whole job, which only moves forward, whatever a server reports.
             self.best_percent = max(self.best_percent, round(progress * 100.0, 1))
-        phase = {"pending": "queued", "processing": "reconstructing"}.get(str(job.status), "reconstructing")
+        phase = {JobStatus.PENDING: "queued", JobStatus.PROCESSING: "reconstructing"}.get(job.status, "reconstructing")
         eta = job.eta_s
         self.sink._set(
             status=str(job.status),

@@ -10,6 +10,7 @@ widgets, and the whole stays one output that survives a page reload.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -23,7 +24,7 @@ import ipywidgets
 import traitlets as t
 
 from .._contract import size_text
-from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, MissingFileError, OpenStrate, OpenStrateError, WaitTimeout
+from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, JobStatus, MissingFileError, OpenStrate, OpenStrateError, WaitTimeout
 from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
 from ._reconstruction import Reconstruction, Source, cached_job_record
 from ._meters import TransferMeter
@@ -40,7 +41,9 @@ export default { render({ el }) {
   el.textContent = "openstrate_nb's front end is not built: run `cd js && npm ci && npm run build`.";
 } };
 """
-_BUSY_PHASES = frozenset({"receiving", "hashing", "uploading", "submitting", "queued", "reconstructing", "downloading"})
+# One list of phases for the kernel and the page (js/src/widget imports the same file).
+_PHASES = json.loads((Path(__file__).with_name("phases.json")).read_text("utf-8"))
+_BUSY_PHASES = frozenset(_PHASES["busy"])
 _WAIT_SLICE = 0.1
 DEFAULT_MAX_FACES = 30_000  # same as openstrate_nb.mesh's (see there why), without importing trimesh here
 # The kernel's 3D view: as wide as the widget (the browser reports it), no taller than the iframe.
@@ -74,7 +77,8 @@ class ReconstructWidget(anywidget.AnyWidget):
     #: the most recently created widget, for ``%openstrate export``
     _latest: weakref.ReferenceType[ReconstructWidget] | None = None
 
-    phase = t.Unicode("idle").tag(sync=True)
+    #: where the widget is: one of phases.json's (a misspelt phase fails here, not silently in the page)
+    phase = t.Enum(list(_PHASES["labels"]), default_value="idle").tag(sync=True)
     status = t.Unicode("").tag(sync=True)
     stage = t.Unicode("").tag(sync=True)
     current_frame = t.Int(0).tag(sync=True)
@@ -267,7 +271,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         if source is None:
             raise RuntimeError("Nothing to retry: this widget has not started a reconstruction.")
         job = self._job
-        if job is not None and str(job.status) != "failed":
+        if job is not None and job.status != JobStatus.FAILED:
             # The job is fine (a download or the connection failed): follow it again, don't re-run it.
             self._start(source, force=False)
             return
@@ -305,7 +309,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         if self.phase == "complete" and self._job is not None:
             self._refresh_displays()
             return self._job
-        if self.phase == "failed" and self._job is not None and str(self._job.status) == "failed":
+        if self.phase == "failed" and self._job is not None and self._job.status == JobStatus.FAILED:
             raise JobFailedError(self._job)
         raise OpenStrateError(self.error or self.notice or f"The reconstruction ended {self.phase}.")
 

@@ -1,6 +1,7 @@
 // Human-readable numbers for the progress rows.
 
 import { bytes } from '../common/bytes.js';
+import PHASES from '../../../openstrate_nb/widget/phases.json' with { type: 'json' };
 
 export { bytes };
 
@@ -29,17 +30,4 @@ export function hop(state) {
   return `${bytes(state.sent)} / ${bytes(state.total)} · ${pct}%${rate}`;
 }
 
-export const PHASE_LABELS = {
-  idle: 'Ready',
-  starting: 'Starting',
-  receiving: 'Sending to the kernel',
-  hashing: 'Checking the cache',
-  uploading: 'Uploading to the server',
-  submitting: 'Submitting',
-  queued: 'Queued',
-  reconstructing: 'Reconstructing',
-  downloading: 'Downloading the mesh',
-  complete: 'Complete',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
+export const PHASE_LABELS = PHASES.labels;

@@ -7,6 +7,7 @@
 import css from './style.css';
 import { h } from '../common/dom.js';
 import { ChunkSender } from './upload.js';
+import PHASES from '../../../openstrate_nb/widget/phases.json' with { type: 'json' };
 import { PHASE_LABELS, duration, hop, timeLeft } from './format.js';
 import { watchPage } from './page.js';
 
@@ -15,9 +16,10 @@ const TRAITS = [
   'job_id', 'filename', 'view_url', 'mesh_faces', 'from_cache', 'can_retry', 'kernel_hop', 'server_hop', 'accept',
   'made_with', 'step', 'eta', 'max_upload',
 ];
-const PICKABLE = new Set(['idle', 'cancelled', 'failed']);
-const CANCELLABLE = new Set(['receiving', 'hashing', 'uploading', 'submitting', 'queued', 'reconstructing']);
-const JOB_PHASES = new Set(['queued', 'reconstructing', 'downloading', 'complete']);
+// The phases are the kernel's (openstrate_nb/widget/phases.json), so both sides name the same ones.
+const PICKABLE = new Set(PHASES.pickable);
+const CANCELLABLE = new Set(PHASES.cancellable);
+const JOB_PHASES = new Set(PHASES.job);
 
 function progressRow(label, name) {
   const fill = h('div', { class: 'osnb-fill' });
