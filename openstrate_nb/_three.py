@@ -14,7 +14,7 @@ import pythreejs as three
 from ._framing import DEFAULT_DIRECTION, camera_basis, framed_view
 from ._look import DARK_BACKGROUND, LIGHT_BACKGROUND, PLAIN_MESH_COLOR
 
-__all__ = ["background_for", "mesh_object", "renderer_for", "resize", "set_dark"]
+__all__ = ["background_for", "mesh_object", "renderer_for", "resize", "set_dark", "show_in"]
 
 _FOV_DEGREES = 45.0
 
@@ -44,8 +44,6 @@ def renderer_for(mesh: three.Mesh, points: np.ndarray, *, width: int = 640, heig
                  dark: bool = False) -> three.Renderer:
     """A ``Renderer`` with orbit controls, a light that follows the camera, and the camera
     framing ``points`` (the displayed positions) from the viewers' default direction."""
-    target, distance = framed_view(points, fov_degrees=_FOV_DEGREES, aspect=width / height)
-    _right, _up, back = camera_basis(DEFAULT_DIRECTION)
     key_light = three.DirectionalLight(
         color="white", intensity=0.65, position=[1.0, 1.5, 1.0],
         # Given here rather than left to the browser: pythreejs' front end creates a missing
@@ -54,22 +52,38 @@ def renderer_for(mesh: three.Mesh, points: np.ndarray, *, width: int = 640, heig
         target=three.Object3D(),
         shadow=three.DirectionalLightShadow(camera=three.OrthographicCamera(-1, 1, 1, -1, 0.5, 500)),
     )
-    camera = three.PerspectiveCamera(
-        position=(target + back * distance).tolist(),
-        fov=_FOV_DEGREES,
-        aspect=width / height,
-        near=distance / 1000.0,
-        far=distance * 20.0,
-        children=[key_light],
-    )
+    camera = three.PerspectiveCamera(fov=_FOV_DEGREES, aspect=width / height, children=[key_light])
     scene = three.Scene(
         children=[mesh, camera, three.AmbientLight(color="#ffffff", intensity=0.55)],
         background=background_for(dark),
     )
-    controls = three.OrbitControls(controlling=camera, target=target.tolist())
-    camera.lookAt(target.tolist())
+    controls = three.OrbitControls(controlling=camera)
+    _frame(camera, controls, points)
     return three.Renderer(camera=camera, scene=scene, controls=[controls], width=width, height=height,
                           antialias=True)
+
+
+def show_in(renderer: three.Renderer, mesh: three.Mesh, points: np.ndarray) -> None:
+    """Put ``mesh`` in place of the renderer's mesh and frame it.
+
+    Reusing one renderer (its camera, controls and canvas) for each new result keeps every
+    widget the browser may still be talking to open: a renderer that is dropped is closed,
+    and a camera update already on its way then lands on a closed comm ("No such comm").
+    """
+    scene = renderer.scene
+    scene.children = tuple(child for child in scene.children if not isinstance(child, three.Mesh)) + (mesh,)
+    _frame(renderer.camera, renderer.controls[0], points)
+
+
+def _frame(camera: three.PerspectiveCamera, controls: three.OrbitControls, points: np.ndarray) -> None:
+    """Point the camera so ``points`` fill its view, from the viewers' default direction."""
+    target, distance = framed_view(points, fov_degrees=_FOV_DEGREES, aspect=camera.aspect)
+    _right, _up, back = camera_basis(DEFAULT_DIRECTION)
+    with camera.hold_sync():
+        camera.position = tuple((target + back * distance).tolist())
+        camera.near, camera.far = distance / 1000.0, distance * 20.0
+    controls.target = tuple(target.tolist())
+    camera.lookAt(target.tolist())
 
 
 def background_for(dark: bool) -> str:

@@ -131,6 +131,8 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._job: Job | None = None
         self._mesh: trimesh.Trimesh | None = None
         self._scene: pythreejs.Renderer | None = None
+        # The one renderer this widget draws every result in (see _three.show_in for why one).
+        self._renderer: pythreejs.Renderer | None = None
         self._mesh_path: Path | None = None
         self._preview_png: bytes | None = None
         self._display_ids: list[str] = []
@@ -328,6 +330,8 @@ class ReconstructWidget(anywidget.AnyWidget):
             self._client.close()
         self._scene_box.close()
         self._container.close()
+        if self._renderer is not None:
+            self._renderer.close()
         super().close()
 
     # -- runs ---------------------------------------------------------------------------------
@@ -364,8 +368,14 @@ class ReconstructWidget(anywidget.AnyWidget):
         # One decimated copy for both pictures: the live 3D view and the still preview.
         arrays = display_arrays(mesh, self._max_faces)
         width, height = _view_size(self._view_width)
-        scene = _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width, height=height,
-                                    dark=self._dark)
+        if self._renderer is None:
+            self._renderer = _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width,
+                                                 height=height, dark=self._dark)
+        else:
+            _three.resize(self._renderer, width, height)
+            _three.set_dark(self._renderer, self._dark)
+            _three.show_in(self._renderer, _three.mesh_object(arrays), arrays["positions"])
+        scene = self._renderer
         preview = png_bytes(render_shaded(arrays["positions"], arrays["index"].reshape(-1, 3), arrays.get("colors"),
                                           width=480, height=320))
         with self._lock:
@@ -380,10 +390,10 @@ class ReconstructWidget(anywidget.AnyWidget):
         if isinstance(width, (int, float)) and width > 0:
             self._view_width = int(width)
         self._dark = bool(dark)
-        scene = self._scene
-        if scene is not None:
-            _three.resize(scene, *_view_size(self._view_width))
-            _three.set_dark(scene, self._dark)
+        renderer = self._renderer
+        if renderer is not None:
+            _three.resize(renderer, *_view_size(self._view_width))
+            _three.set_dark(renderer, self._dark)
 
     # -- the picker's messages --------------------------------------------------------------
 

@@ -339,3 +339,17 @@ def test_every_output_of_the_widget_gets_the_picture_and_the_sentence_once_compl
         assert bundle["image/png"].startswith(b"\x89PNG")
         assert bundle["text/plain"].endswith(f"faces (job {w.job_id}).")
         assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_a_second_result_is_drawn_in_the_same_renderer_so_no_open_view_loses_its_comm(make_widget, video, tmp_path):
+    w = make_widget(video)
+    w.wait(timeout=120)
+    renderer, first_mesh = w.scene, w.scene.scene.children[0]
+    other = write_video(tmp_path / "other.mp4", frames=14)
+    w.submit(other)
+    assert w.scene is None  # no result while the new one is on its way
+    w.wait(timeout=120)
+    assert w.scene is renderer and renderer.comm is not None  # the same model the page is drawing
+    [mesh] = [c for c in renderer.scene.children if c.__class__.__name__ == "Mesh"]
+    assert mesh is not first_mesh
+    assert renderer.camera.comm is not None and renderer.controls[0].comm is not None
