@@ -21,6 +21,7 @@ logging.getLogger("openstrate_nb").addHandler(logging.NullHandler())
 if TYPE_CHECKING:  # pragma: no cover
     from ._provenance import provenance
     from ._verify import verify
+    from .local.pipeline.check import check_video
     from .export import export_html
     from .mesh import load_glb, mesh_summary, show_mesh, to_pythreejs
     from .widget import ReconstructWidget
@@ -34,6 +35,7 @@ _LAZY = {
     "export_html": "openstrate_nb.export",
     "provenance": "openstrate_nb._provenance",
     "verify": "openstrate_nb._verify",
+    "check_video": "openstrate_nb.local.pipeline.check",
 }
 
 __all__ = ["__version__", *_api_all, *_LAZY, "load_ipython_extension", "unload_ipython_extension"]

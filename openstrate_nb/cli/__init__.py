@@ -213,6 +213,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .. import check_video
+
+    refused = 0
+    for video in args.videos:  # each said as soon as it is known: a minute of video takes seconds
+        check = check_video(video)
+        _print(str(check))
+        refused += not check.ok
+    return 1 if refused else 0
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     from ._clean import empty, folders, refusal
 
@@ -292,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("url_or_id", metavar="URL_OR_ID", help="a file's URL, or {id}.{ext} on the server")
     base_url(sub)
     sub.add_argument("--out", default=None, help="file or folder, here if not given")
+
+    sub = command("check", cmd_check, "say whether a video would be refused, and why, before sending it "
+                                      "(the pipeline's first pass alone: a few seconds)")
+    sub.add_argument("videos", metavar="VIDEO", nargs="+", help="video files to check")
+    sub.epilog = "Exit status 0 when every video looks reconstructable, 1 when one would be refused."
 
     sub = command("verify", cmd_verify, "reconstruct a result's video again and say whether the result is "
                                         "reproduced bit for bit, or which stage first differs")

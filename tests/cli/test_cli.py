@@ -134,3 +134,24 @@ def test_every_option_says_what_it_does_and_its_default():
     serve = run_cli("serve", "--help").stdout
     assert "(default: 8765)" in serve and "(default: 100)" in serve and "(default: 30)" in serve
     assert "(default: None)" not in serve
+
+
+def test_check_says_which_videos_would_be_refused_and_why(tmp_path):
+    from pathlib import Path
+
+    from _media import write_video
+
+    courtyard = Path(__file__).resolve().parents[1] / "data" / "castle_courtyard.mp4"
+    # Three frames: shorter than any reconstruction can use.
+    still = write_video(tmp_path / "still.mp4", frames=3)
+    out = run_cli("check", str(courtyard), str(still))
+    assert out.returncode == 1, out.stderr
+    assert "castle_courtyard.mp4: looks reconstructable." in out.stdout
+    assert "768x512" in out.stdout and "the view moves" in out.stdout
+    assert "still.mp4: would be refused (too_short)." in out.stdout
+    assert "film for a few seconds while walking around the subject" in out.stdout
+    ok = run_cli("check", str(courtyard))
+    assert ok.returncode == 0, ok.stderr
+    missing = run_cli("check", str(tmp_path / "nowhere.mp4"))
+    assert missing.returncode == 1 and missing.stderr.strip() == (
+        f"openstrate-nb: error: No such video: {tmp_path / 'nowhere.mp4'} (relative paths start at {Path.cwd()}).")

@@ -5,8 +5,8 @@ Stages (each a module of plain functions over numpy arrays, run in order by
 tracked overlap and motion, blur rejection; photo sets keep every frame), :mod:`.sfm`
 (pycolmap SIFT, exhaustive or sequential plus look-alike matching, incremental mapping with
 fallbacks), :mod:`.depth` (multi-view plane sweep with a geometric check), :mod:`.fusion`
-(block-sparse TSDF and marching cubes) and :mod:`.export` (y-up GLB, PLY points, camera
-path JSON).
+(block-sparse TSDF and marching cubes) and :mod:`.outputs` (y-up GLB, PLY points, camera
+path JSON). :mod:`.check` runs the first pass alone, to judge a video before it is sent.
 
 This module stays light: cv2, pycolmap, av and scikit-image are imported only when
 :func:`reconstruct` runs, because the server imports the package in its API process.

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -134,7 +135,33 @@ def provenance_record(video_path: Path, video_name: str, opts: PipelineOptions) 
 
 # -- stages ------------------------------------------------------------------------------
 
+@dataclass
+class Scan:
+    """Pass one over the video: per-frame measures and small thumbnails (not the frames)."""
+
+    info: decode.VideoInfo
+    stats: keyframes.FrameStats
+    duration_s: float
+
+    @property
+    def frames(self) -> int:
+        return len(self.stats.index)
+
+    @property
+    def lit(self) -> np.ndarray:
+        return self.stats.brightness >= DARK_LEVEL
+
+    @property
+    def detailed(self) -> np.ndarray:
+        return self.lit & (self.stats.detail >= FLAT_DETAIL)
+
+
 def scan_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> Footage:
+    """Decode once and judge the footage: too short, too dark or too blurred stops here."""
+    return judge_footage(measure_video(video_path, opts, progress), opts)
+
+
+def measure_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> Scan:
     """Decode once, keeping per-frame measures and small thumbnails (not the frames)."""
     info = decode.probe(video_path)
     total = max(info.frame_count, 1)
@@ -161,25 +188,46 @@ def scan_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> F
             progress.throttled("decoding", i + 1, total)
         progress.video_frames = total
         progress("decoding", len(idx), len(idx))
-    n = len(idx)
-    duration = times[-1] if times else 0.0
+    stats = keyframes.FrameStats(idx, times, thumbs, np.asarray(sharp), np.asarray(bright), np.asarray(detail))
+    return Scan(info, stats, times[-1] if times else 0.0)
+
+
+def judge_footage(scan: Scan, opts: PipelineOptions) -> Footage:
+    """The footage, or the reason (with its numbers) no reconstruction can come of it."""
+    n, stats = scan.frames, scan.stats
     if n < MIN_VIEWS:
         raise ReconstructionError(
             f"The video has only {n} frame{'s' if n != 1 else ''}: a reconstruction needs at least {MIN_VIEWS} views "
             "from different positions, so film for a few seconds while walking around the subject.", "too_short")
-    stats = keyframes.FrameStats(idx, times, thumbs, np.asarray(sharp), np.asarray(bright), np.asarray(detail))
-    lit = stats.brightness >= DARK_LEVEL
+    lit = scan.lit
     if lit.sum() < MIN_VIEWS:
         raise ReconstructionError(
             f"The video is too dark: only {int(lit.sum())} of {n} frames have enough light to see detail; "
             "film in better light or turn on more lamps.", "too_dark")
-    detailed = lit & (stats.detail >= FLAT_DETAIL)
+    detailed = scan.detailed
     if detailed.sum() < MIN_VIEWS:
         raise ReconstructionError(
-            f"The video is too blurred or featureless: only {int(detailed.sum())} of {n} lit frames show sharp detail; "
+            f"The video is too blurred or featureless: only {int(detailed.sum())} of {n} frames are lit and show sharp "
+            "detail; "
             "hold the camera steadier, move slower and film textured surfaces.", "too_blurred")
     usable = detailed & (keyframes.relative_sharpness(stats.sharpness) >= opts.min_relative_sharpness)
-    return Footage(info, stats, detailed, usable, n, duration)
+    return Footage(scan.info, stats, detailed, usable, n, scan.duration_s)
+
+
+def select_keyframes(footage: Footage, opts: PipelineOptions,
+                     report: Callable[[int, int], None] | None = None) -> keyframes.Selection:
+    """Which frames become keyframes (by tracked overlap and motion), and how far the view moved."""
+    return keyframes.choose(footage.stats, footage.usable, opts.keyframe_step, opts.min_overlap, opts.max_keyframes,
+                            opts.min_keyframes, footage.detailed, report=report)
+
+
+def require_motion(footage: Footage, sel: keyframes.Selection) -> None:
+    """A camera that hardly moves sees no depth: stop with the numbers."""
+    if sel.path_motion < MIN_PATH_MOTION:
+        raise ReconstructionError(
+            f"The camera hardly moves: over {footage.duration_s:.1f} s the view shifts by "
+            f"{100 * sel.path_motion:.1f}% of the frame in all; walk slowly around the subject while filming.",
+            "no_motion")
 
 
 def choose_keyframes(video_path: Path, footage: Footage, image_dir: Path, opts: PipelineOptions,
@@ -189,14 +237,8 @@ def choose_keyframes(video_path: Path, footage: Footage, image_dir: Path, opts: 
 
     stats = footage.stats
     with progress.stage("keyframes", len(stats.index)):
-        sel = keyframes.choose(stats, footage.usable, opts.keyframe_step, opts.min_overlap, opts.max_keyframes,
-                               opts.min_keyframes, footage.detailed,
-                               report=lambda c, n: progress.throttled("keyframes", c, n))
-        if sel.path_motion < MIN_PATH_MOTION:
-            raise ReconstructionError(
-                f"The camera hardly moves: over {footage.duration_s:.1f} s the view shifts by "
-                f"{100 * sel.path_motion:.1f}% of the frame in all; walk slowly around the subject while filming.",
-                "no_motion")
+        sel = select_keyframes(footage, opts, report=lambda c, n: progress.throttled("keyframes", c, n))
+        require_motion(footage, sel)
         if len(sel.positions) < MIN_VIEWS:
             # Some motion but few keyframes: let SfM judge evenly spread frames rather than give up here.
             good = np.nonzero(footage.usable)[0]

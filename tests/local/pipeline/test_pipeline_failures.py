@@ -44,7 +44,7 @@ def test_footage_out_of_focus(tmp_path, video_writer, castle_frames):
     blurred = [cv2.GaussianBlur(f, (0, 0), 8) for f in castle_frames[:12]]
     err = _fail(video_writer(tmp_path / "blurred.mp4", blurred, fps=2), tmp_path)
     assert err.code == "too_blurred"
-    assert "only 0 of 12 lit frames show sharp detail" in str(err)
+    assert "only 0 of 12 frames are lit and show sharp detail" in str(err)
 
 
 def test_a_tripod_shot_does_not_move(tmp_path, video_writer, castle_frames):
