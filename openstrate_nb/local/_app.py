@@ -183,7 +183,9 @@ async def view(request: Request) -> Response:
     record = _asset(request)
     file_id, ext = record["id"], record["ext"]
     service = _service(request)
-    url = f"/api/files/{file_id}.{ext}"
+    # Relative to /view/: right whether the page is reached directly or under a proxy's
+    # prefix (jupyter-server-proxy's {base}proxy/{port}/view/...), which absolute paths miss.
+    url = f"../api/files/{file_id}.{ext}"
     if service.config.token:
         url += "?" + urlencode({"token": request.query_params.get("token", "")})
     if ext in VIDEO_EXTS:
@@ -191,7 +193,7 @@ async def view(request: Request) -> Response:
     if ext not in MESH_EXTS:
         raise HTTPException(404, "only meshes (.glb .ply .stl) and videos have a viewer page")
     options = {"url": url, "format": ext, "name": record["filename"]}
-    return HTMLResponse(viewer_page(options["name"], options, script_src="/static/viewer.js"))
+    return HTMLResponse(viewer_page(options["name"], options, script_src="../static/viewer.js"))
 
 
 def _video_page(name: str, url: str) -> str:

@@ -32,6 +32,7 @@ from ..api import (
     UnsupportedFileError,
 )
 from ._meters import Throttle, TransferMeter, job_elapsed
+from ._routes import view_route
 
 __all__ = ["Source", "Reconstruction", "Cancelled", "cached_job_record", "cache_server"]
 
@@ -310,7 +311,7 @@ class Reconstruction(threading.Thread):
         view_url = job.view_url or self.client.view_url(job.asset)
         self.sink._set_result(mesh, target)
         record = mesh.metadata.get(PROVENANCE_KEY)
-        self.sink._set(view_url=view_url, mesh_faces=int(len(mesh.faces)),
+        self.sink._set(view_url=view_url, view_route=view_route(view_url), mesh_faces=int(len(mesh.faces)),
                        made_with=describe(record) if isinstance(record, dict) else "")
 
 

@@ -95,6 +95,8 @@ class ReconstructWidget(anywidget.AnyWidget):
     job_id = t.Unicode("").tag(sync=True)
     filename = t.Unicode("").tag(sync=True)
     view_url = t.Unicode("").tag(sync=True)
+    #: how the page reaches view_url when the server is on the kernel's machine (see _routes.py)
+    view_route = t.Dict({}).tag(sync=True)
     mesh_faces = t.Int(0).tag(sync=True)
     from_cache = t.Bool(False).tag(sync=True)
     #: one line on how the result was made (its provenance), shown under the result
@@ -343,7 +345,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._scene_box.children = ()
         self._job = self._mesh = self._scene = self._mesh_path = self._preview_png = None
         self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0, step="", eta=-1.0,
-                  current_frame=0, total_frames=0, view_url="", mesh_faces=0, from_cache=False, can_retry=False, made_with="",
+                  current_frame=0, total_frames=0, view_url="", view_route={}, mesh_faces=0, from_cache=False, can_retry=False, made_with="",
                   filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
                   **({"job_id": source.job_id} if source.job_id else {}))
         self._reconstruction = Reconstruction(self, self._client, source, force=self._force if force is None else force,
@@ -445,7 +447,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._kernel_meter = TransferMeter(receiver.size)
         self._scene_box.children = ()  # a new video replaces the last result's view
         self._set(phase="receiving", error="", notice="", filename=receiver.filename, job_id="",
-                  status="", stage="", percent=-1.0, view_url="", can_retry=False,
+                  status="", stage="", percent=-1.0, view_url="", view_route={}, can_retry=False,
                   kernel_hop=self._kernel_meter.snapshot(), server_hop={})
         self.send({"type": "ready", "id": receiver.upload_id})
 

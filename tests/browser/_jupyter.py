@@ -38,8 +38,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyter_server(root: Path, scratch: Path | None = None) -> Iterator[str]:
-    """A Jupyter server over ``root`` (JupyterLab 4 and Notebook 7, no token); yields its URL."""
+def jupyter_server(root: Path, scratch: Path | None = None, base_url: str = "/") -> Iterator[str]:
+    """A Jupyter server over ``root`` (JupyterLab 4 and Notebook 7, no token), under ``base_url``
+    (as JupyterHub puts each user's at /user/NAME/); yields its URL, base included, no slash at the end.
+
+    It answers any Host name (a test may reach it under a name that is not loopback)."""
     scratch = Path(scratch or tempfile.mkdtemp(prefix="osnb-jupyter-"))
     scratch.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -62,6 +65,7 @@ def jupyter_server(root: Path, scratch: Path | None = None) -> Iterator[str]:
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.base_url={base_url}", "--ServerApp.allow_remote_access=True",
          "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.open_browser=False",
          "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={root}", "--allow-root",
          "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
@@ -69,7 +73,7 @@ def jupyter_server(root: Path, scratch: Path | None = None) -> Iterator[str]:
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
         for _ in range(600):
             if process.poll() is not None:

@@ -126,8 +126,10 @@ def test_picker_upload_progress_result_and_reattach_in_jupyterlab(jupyter, opens
     widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
     iframe = widget.locator(".osnb-result iframe")
     src = iframe.get_attribute("src")
-    # The /view page, told the notebook's theme.
-    assert src.startswith(f"{openstrate_server.base_url}/view/") and src.endswith(".glb?theme=light")
+    # The /view page of the kernel-side server, through Jupyter's own proxy (it reaches the
+    # browser from any machine), told the notebook's theme.
+    port = openstrate_server.base_url.rsplit(":", 1)[1]
+    assert src.startswith(f"/proxy/{port}/view/") and src.endswith(".glb?theme=light"), src
     assert iframe.get_attribute("sandbox") == "allow-scripts allow-same-origin"
     assert iframe.get_attribute("allow") == "fullscreen"
     assert widget.locator(".osnb-result a").get_attribute("href") == src.split("?")[0]

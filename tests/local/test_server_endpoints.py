@@ -102,6 +102,21 @@ def test_view_page_escapes_the_file_name(server):
     assert "\\u003cimg" in page  # inside the script's JSON too
 
 
+def test_view_page_links_resolve_under_a_proxy_prefix(server):
+    """Behind jupyter-server-proxy the page is at {base}proxy/{port}/view/...: its links must
+    be relative, so they resolve to the same server through the same prefix."""
+    from urllib.parse import urljoin
+
+    doc = httpx.post(f"{server.base_url}/api/upload", files={"file": ("walk.glb", glb_bytes())}).json()
+    page = httpx.get(doc["view"]).text
+    asset = doc["view"].rsplit("/", 1)[1]
+    proxied = f"http://classroom.test/user/ana/proxy/8765/view/{asset}"
+    for link in ("../static/viewer.js", f"../api/files/{asset}"):
+        assert link in page
+        assert urljoin(proxied, link).startswith("http://classroom.test/user/ana/proxy/8765/")
+    assert 'src="/' not in page and '"url": "/' not in page  # no absolute path would survive the prefix
+
+
 def test_viewer_script_is_served_from_the_package(server):
     r = httpx.get(f"{server.base_url}/static/viewer.js")
     assert r.status_code == 200 and "OpenStrateViewer" in r.text and "cdn" not in r.text.lower()[:2000]

@@ -10,11 +10,12 @@ import { ChunkSender } from './upload.js';
 import PHASES from '../../../openstrate_nb/widget/phases.json' with { type: 'json' };
 import { PHASE_LABELS, duration, hop, timeLeft } from './format.js';
 import { watchPage } from './page.js';
+import { iframeSource, jupyterBaseUrl } from './route.js';
 
 const TRAITS = [
   'phase', 'status', 'stage', 'current_frame', 'total_frames', 'percent', 'elapsed', 'error', 'notice',
   'job_id', 'filename', 'view_url', 'mesh_faces', 'from_cache', 'can_retry', 'kernel_hop', 'server_hop', 'accept',
-  'made_with', 'step', 'eta', 'max_upload',
+  'made_with', 'step', 'eta', 'max_upload', 'view_route',
 ];
 // The phases are the kernel's (openstrate_nb/widget/phases.json), so both sides name the same ones.
 const PICKABLE = new Set(PHASES.pickable);
@@ -189,10 +190,12 @@ function render({ model, el }) {
     const made = model.get('made_with');
     madeWith.hidden = !made;
     madeWith.textContent = made ? `Made from ${made}` : '';
-    if (showResult && frame.dataset.viewUrl !== viewUrl) {
-      frame.dataset.viewUrl = viewUrl;
-      frame.setAttribute('src', themed(viewUrl, page.dark));
-      openLink.href = viewUrl;
+    // The address this browser can reach (a kernel-side server may need Jupyter's proxy).
+    const reachable = viewUrl ? iframeSource({ url: viewUrl, ...(model.get('view_route') || {}) }, jupyterBaseUrl(document)) : '';
+    if (showResult && frame.dataset.viewUrl !== reachable) {
+      frame.dataset.viewUrl = reachable;
+      frame.setAttribute('src', themed(reachable, page.dark));
+      openLink.href = reachable;
     }
   };
 

@@ -1,0 +1,59 @@
+"""The /view iframe from a browser on another machine than the kernel (JupyterHub, Binder, SSH).
+
+The student's browser reaches Jupyter by a name that is not loopback, under a per-user base
+URL (as JupyterHub serves /user/NAME/), and cannot reach the kernel's loopback address at
+all (every request to the embedded server's own address is refused). The widget must load
+the viewer through jupyter-server-proxy under that base URL, and the viewer must draw the mesh.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _jupyter import CHROMIUM, CHROMIUM_FLAGS, NotebookPage, jupyter_server, write_notebook
+from _media import write_video
+
+pytestmark = pytest.mark.browser
+
+HOST = "classroom.test"  # Chromium resolves it to this machine; the page sees a remote name
+
+
+def test_a_remote_browser_sees_the_viewer_through_jupyters_proxy_under_the_users_base_url(
+        openstrate_server, tmp_path, artifacts):
+    from playwright.sync_api import sync_playwright
+
+    root = tmp_path / "home"
+    root.mkdir()
+    video = write_video(tmp_path / "remote-walk.mp4", frames=10)
+    write_notebook(root, "remote.ipynb", [
+        "from openstrate_nb import ReconstructWidget\n"
+        f"w = ReconstructWidget({str(video)!r}, base_url={openstrate_server.base_url!r}, poll_interval=0.2)\nw",
+        "job = w.wait()",
+    ])
+    server_port = openstrate_server.base_url.rsplit(":", 1)[1]
+    with jupyter_server(root, tmp_path / "jupyter", base_url="/user/ana/") as base, sync_playwright() as playwright:
+        jupyter_port = base.split(":")[2].split("/")[0]
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {HOST} 127.0.0.1"])
+        page = browser.new_page(viewport={"width": 1100, "height": 950})
+        refused: list[str] = []
+
+        def unreachable(route):
+            refused.append(route.request.url)
+            route.abort("addressunreachable")
+
+        # The kernel's loopback is the student's own laptop: nothing is there.
+        page.route(f"http://127.0.0.1:{server_port}/**", unreachable)
+        page.route(f"http://localhost:{server_port}/**", unreachable)
+        nb = NotebookPage(page, f"http://{HOST}:{jupyter_port}/user/ana/lab/tree/remote.ipynb")
+        nb.run_cell(0)
+        nb.run_cell(1)
+        widget = nb.cell(0).locator(".osnb")
+        widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
+        src = widget.locator(".osnb-result iframe").get_attribute("src")
+        assert src.startswith(f"/user/ana/proxy/{server_port}/view/"), src
+        viewer = page.frame_locator(".osnb-result iframe")
+        viewer.locator('#viewer[data-state="ready"]').wait_for(timeout=120_000)
+        assert widget.locator(".osnb-result a").get_attribute("href") == src.split("?")[0]
+        page.screenshot(path=str(artifacts / "lab-9-remote-proxy.png"), full_page=True)
+        assert refused == []  # nothing even tried the kernel's own address
+        browser.close()
