@@ -25,6 +25,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 # docs/measured-facts.md: without the networking flags headless Chromium tries to reach the internet.
+#: A name that is not loopback, which the remote_chromium fixture resolves to this machine: a
+#: page then sees itself served from elsewhere, as a student's browser does on JupyterHub.
+REMOTE_HOST = "classroom.test"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -186,6 +189,20 @@ class NotebookPage:
     def restart_kernel(self) -> None:
         self.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
         self.wait_idle()
+
+
+def refuse_kernel_loopback(page, port: int | str) -> list[str]:
+    """Make the kernel's loopback address unreachable from ``page`` (a student's laptop has
+    nothing there); returns the list that collects every URL that tried."""
+    tried: list[str] = []
+
+    def unreachable(route) -> None:
+        tried.append(route.request.url)
+        route.abort("addressunreachable")
+
+    for host in ("127.0.0.1", "localhost"):
+        page.route(f"http://{host}:{port}/**", unreachable)
+    return tried
 
 
 def seconds_left(text: str) -> float | None:

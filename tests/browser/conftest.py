@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _jupyter import CHROMIUM, CHROMIUM_FLAGS, REPO, NotebookPage, jupyter_server
+from _jupyter import CHROMIUM, CHROMIUM_FLAGS, REMOTE_HOST, REPO, NotebookPage, jupyter_server
 
 ARTIFACTS = REPO / "tests" / "_artifacts"
 BROWSER_PIPELINE = "_browser_pipelines:watchable_pipeline"
@@ -73,15 +73,29 @@ def console_errors(page):
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def playwright_driver():
+    """Playwright's sync driver, started once: a second one in the same process fails."""
     if not CHROMIUM.exists():
         pytest.fail("/usr/bin/chromium is missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def remote_chromium(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {REMOTE_HOST} 127.0.0.1"])
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

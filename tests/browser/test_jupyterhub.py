@@ -17,12 +17,12 @@ import time
 
 import httpx
 import pytest
-from _jupyter import CHROMIUM, CHROMIUM_FLAGS, REPO, NotebookPage, _free_port, write_notebook
+from _jupyter import REMOTE_HOST as HOST
+from _jupyter import REPO, NotebookPage, _free_port, refuse_kernel_loopback, write_notebook
 from _media import write_video
 
 pytestmark = pytest.mark.browser
 
-HOST = "classroom.test"
 PROXY = REPO / "js" / "node_modules" / ".bin" / "configurable-http-proxy"
 
 HUB_CONFIG = """
@@ -95,9 +95,7 @@ def hub(tmp_path):
 
 
 def test_a_student_on_jupyterhub_sees_the_viewer_through_their_servers_proxy(hub, openstrate_server, tmp_path,
-                                                                           artifacts):
-    from playwright.sync_api import sync_playwright
-
+                                                                           remote_chromium, artifacts):
     video = write_video(tmp_path / "hub-walk.mp4", frames=10)
     write_notebook(hub["home"], "class.ipynb", [
         "from openstrate_nb import ReconstructWidget\n"
@@ -106,33 +104,25 @@ def test_a_student_on_jupyterhub_sees_the_viewer_through_their_servers_proxy(hub
     ])
     server_port = openstrate_server.base_url.rsplit(":", 1)[1]
     site = f"http://{HOST}:{hub['port']}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {HOST} 127.0.0.1"])
-        page = browser.new_page(viewport={"width": 1100, "height": 950})
-        refused: list[str] = []
+    context = remote_chromium.new_context(viewport={"width": 1100, "height": 950})
+    page = context.new_page()
+    # The kernel's loopback is the student's own laptop: nothing is there.
+    refused = refuse_kernel_loopback(page, server_port)
+    page.goto(f"{site}/hub/login")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", "any password")
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url("**/user/ana/lab**", timeout=180_000)
 
-        def unreachable(route):
-            refused.append(route.request.url)
-            route.abort("addressunreachable")
-
-        page.route(f"http://127.0.0.1:{server_port}/**", unreachable)
-        page.route(f"http://localhost:{server_port}/**", unreachable)
-        page.goto(f"{site}/hub/login")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", "any password")
-        page.click("input[type=submit], button[type=submit]")
-        page.wait_for_url("**/user/ana/lab**", timeout=180_000)
-
-        nb = NotebookPage(page, f"{site}/user/ana/lab/tree/class.ipynb")
-        nb.run_cell(0)
-        nb.run_cell(1)
-        widget = nb.cell(0).locator(".osnb")
-        widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
-        src = widget.locator(".osnb-result iframe").get_attribute("src")
-        assert src.startswith(f"/user/ana/proxy/{server_port}/view/"), src
-        page.frame_locator(".osnb-result iframe").locator('#viewer[data-state="ready"]').wait_for(timeout=120_000)
-        page.screenshot(path=str(artifacts / "hub-1-student.png"), full_page=True)
-        assert refused == []
-        browser.close()
+    nb = NotebookPage(page, f"{site}/user/ana/lab/tree/class.ipynb")
+    nb.run_cell(0)
+    nb.run_cell(1)
+    widget = nb.cell(0).locator(".osnb")
+    widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
+    src = widget.locator(".osnb-result iframe").get_attribute("src")
+    assert src.startswith(f"/user/ana/proxy/{server_port}/view/"), src
+    page.frame_locator(".osnb-result iframe").locator('#viewer[data-state="ready"]').wait_for(timeout=120_000)
+    page.screenshot(path=str(artifacts / "hub-1-student.png"), full_page=True)
+    assert refused == []
+    context.close()
     assert json.loads(httpx.get(f"http://127.0.0.1:{hub['port']}/hub/api").text)["version"]

@@ -9,18 +9,16 @@ the viewer through jupyter-server-proxy under that base URL, and the viewer must
 from __future__ import annotations
 
 import pytest
-from _jupyter import CHROMIUM, CHROMIUM_FLAGS, NotebookPage, jupyter_server, write_notebook
+from _jupyter import REMOTE_HOST as HOST
+from _jupyter import NotebookPage, jupyter_server, refuse_kernel_loopback, write_notebook
 from _media import write_video
 
 pytestmark = pytest.mark.browser
 
-HOST = "classroom.test"  # Chromium resolves it to this machine; the page sees a remote name
 
 
 def test_a_remote_browser_sees_the_viewer_through_jupyters_proxy_under_the_users_base_url(
-        openstrate_server, tmp_path, artifacts):
-    from playwright.sync_api import sync_playwright
-
+        openstrate_server, remote_chromium, tmp_path, artifacts):
     root = tmp_path / "home"
     root.mkdir()
     video = write_video(tmp_path / "remote-walk.mp4", frames=10)
@@ -30,20 +28,12 @@ def test_a_remote_browser_sees_the_viewer_through_jupyters_proxy_under_the_users
         "job = w.wait()",
     ])
     server_port = openstrate_server.base_url.rsplit(":", 1)[1]
-    with jupyter_server(root, tmp_path / "jupyter", base_url="/user/ana/") as base, sync_playwright() as playwright:
+    with jupyter_server(root, tmp_path / "jupyter", base_url="/user/ana/") as base:
         jupyter_port = base.split(":")[2].split("/")[0]
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=[*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {HOST} 127.0.0.1"])
-        page = browser.new_page(viewport={"width": 1100, "height": 950})
-        refused: list[str] = []
-
-        def unreachable(route):
-            refused.append(route.request.url)
-            route.abort("addressunreachable")
-
+        context = remote_chromium.new_context(viewport={"width": 1100, "height": 950})
+        page = context.new_page()
         # The kernel's loopback is the student's own laptop: nothing is there.
-        page.route(f"http://127.0.0.1:{server_port}/**", unreachable)
-        page.route(f"http://localhost:{server_port}/**", unreachable)
+        refused = refuse_kernel_loopback(page, server_port)
         nb = NotebookPage(page, f"http://{HOST}:{jupyter_port}/user/ana/lab/tree/remote.ipynb")
         nb.run_cell(0)
         nb.run_cell(1)
@@ -56,4 +46,4 @@ def test_a_remote_browser_sees_the_viewer_through_jupyters_proxy_under_the_users
         assert widget.locator(".osnb-result a").get_attribute("href") == src.split("?")[0]
         page.screenshot(path=str(artifacts / "lab-9-remote-proxy.png"), full_page=True)
         assert refused == []  # nothing even tried the kernel's own address
-        browser.close()
+        context.close()
