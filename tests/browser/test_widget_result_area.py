@@ -69,7 +69,9 @@ def test_the_result_fits_a_narrow_window_follows_the_dark_theme_and_offers_a_new
     canvas = card.locator(".osnb-scene canvas")
     canvas.wait_for(state="visible", timeout=60_000)
     iframe = card.locator(".osnb-result iframe")
-    viewer = next(frame for frame in page.frames if "/view/" in frame.url)
+    # The iframe loads lazily: in a narrow window it may start below the fold.
+    iframe.scroll_into_view_if_needed()
+    viewer = iframe.element_handle().content_frame()
     viewer.wait_for_selector("#viewer[data-state=ready]", timeout=60_000)
 
     # One card, as wide as the cell's output and no wider; both views inside it.
