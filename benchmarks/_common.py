@@ -49,6 +49,24 @@ def serve(data_dir: Path, *args: str):
         process.wait(30)
 
 
+def best_of(fn, rounds: int) -> float:
+    """The shortest of ``rounds`` timed calls of ``fn`` (seconds): the least disturbed by a noisy machine."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def real_footage(realdata: Path | None) -> list[Path]:
+    """The bundled sample, the suite's real courtyard cut, and the real sets in ``realdata`` if given."""
+    from openstrate_nb.local import sample_video
+
+    videos = [sample_video(), Path(__file__).resolve().parents[1] / "tests" / "data" / "castle_courtyard.mp4"]
+    return videos + (sorted(Path(realdata).glob("*.mp4")) if realdata else [])
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,36 +28,25 @@ def decode_once(path: Path) -> int:
         return sum(1 for frame in container.decode(stream) if frame.to_ndarray(format="rgb24") is not None)
 
 
-def best(fn, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
-    from openstrate_nb.local import sample_video
+    import bench_reconstruction  # the 20 s rendered walkthrough, made once and kept in its cache
+    from _common import best_of, real_footage
+
     from openstrate_nb.local.pipeline.check import check_video
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realdata", type=Path, default=os.environ.get("OPENSTRATE_REALDATA"))
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import bench_reconstruction  # the 20 s rendered walkthrough, made once and kept in its cache
-
-    videos = [sample_video(), bench_reconstruction.video("walkthrough"), ROOT / "tests" / "data" / "castle_courtyard.mp4"]
-    if args.realdata:
-        videos += sorted(Path(args.realdata).glob("*.mp4"))
+    videos = real_footage(args.realdata)
+    videos.insert(1, bench_reconstruction.video("walkthrough"))
     print("| video | frames | decode once s | check_video s | ratio | verdict |")
     print("|---|---|---|---|---|---|")
     for video in videos:
         frames = decode_once(video)
-        decode_s = best(lambda: decode_once(video), args.rounds)
+        decode_s = best_of(lambda: decode_once(video), args.rounds)
         check = check_video(video)
-        check_s = best(lambda: check_video(video), args.rounds)
+        check_s = best_of(lambda: check_video(video), args.rounds)
         verdict = "ok" if check.ok else check.code
         print(f"| {video.name} | {frames} | {decode_s:.2f} | {check_s:.2f} | {check_s / decode_s:.1f}x | {verdict} |",
               flush=True)

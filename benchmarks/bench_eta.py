@@ -70,11 +70,9 @@ def main() -> None:
         videos = [Path(v) for v in args.videos.split(",")]
     else:
         sys.path.insert(0, str(ROOT))
-        from openstrate_nb.local import sample_video
+        from _common import real_footage
 
-        videos = [sample_video(), ROOT / "tests" / "data" / "castle_courtyard.mp4"]
-        if args.realdata:
-            videos += sorted(Path(args.realdata).glob("*.mp4"))
+        videos = real_footage(args.realdata)
     print("| video | total s | at 25%: shown / actually left (error) | at 50%: shown / actually left (error) |")
     print("|---|---|---|---|")
     for video in videos:

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -226,17 +225,11 @@ def _time_mesh(path: Path, faces: int, rounds: int) -> dict:
 
     from openstrate_nb.mesh import load_glb, show_mesh
 
-    def best(fn) -> float:
-        times = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - started)
-        return min(times)
+    from _common import best_of
 
-    load_only = best(lambda: trimesh.load(path))
-    displayed = best(lambda: show_mesh(load_glb(path)))
-    undecimated = best(lambda: show_mesh(load_glb(path), max_faces=10**7))
+    load_only = best_of(lambda: trimesh.load(path), rounds)
+    displayed = best_of(lambda: show_mesh(load_glb(path)), rounds)
+    undecimated = best_of(lambda: show_mesh(load_glb(path), max_faces=10**7), rounds)
     return {
         "faces": int(faces),
         "trimesh_load_s": load_only,

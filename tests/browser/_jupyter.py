@@ -78,17 +78,7 @@ def jupyter_server(root: Path, scratch: Path | None = None, base_url: str = "/")
     )
     base = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited early; see {log.name}")
-            try:
-                if httpx.get(f"{base}/api/status", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"jupyter lab did not answer; see {log.name}")
+        wait_until_answering(process, f"{base}/api/status", Path(log.name))
         yield base
     finally:
         process.terminate()
@@ -97,6 +87,37 @@ def jupyter_server(root: Path, scratch: Path | None = None, base_url: str = "/")
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def wait_until_answering(process: subprocess.Popen, url: str, log: Path, timeout: float = 120) -> None:
+    """Until ``url`` answers 200; a process that exits, or silence, fails with the log's tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited early:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def see_the_viewer_through_the_proxy(nb: "NotebookPage", prefix: str, server_port: int | str) -> str:
+    """Run the notebook's widget cell and its ``wait()`` cell; the ``/view`` iframe must load
+    through Jupyter's proxy under ``prefix`` (e.g. "/user/ana/") and draw. Returns its src."""
+    nb.run_cell(0)
+    nb.run_cell(1)
+    widget = nb.cell(0).locator(".osnb")
+    widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
+    iframe = widget.locator(".osnb-result iframe")
+    src = iframe.get_attribute("src")
+    if not src.startswith(f"{prefix}proxy/{server_port}/view/"):
+        raise AssertionError(f"the viewer is not loaded through the proxy: {src}")
+    iframe.scroll_into_view_if_needed()  # it loads lazily
+    iframe.element_handle().content_frame().wait_for_selector('#viewer[data-state="ready"]', timeout=120_000)
+    return src
 
 
 def write_notebook(root: Path, name: str, cells: list[str]) -> Path:

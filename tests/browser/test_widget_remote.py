@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from _jupyter import REMOTE_HOST as HOST
-from _jupyter import NotebookPage, jupyter_server, refuse_kernel_loopback, write_notebook
+from _jupyter import NotebookPage, jupyter_server, refuse_kernel_loopback, see_the_viewer_through_the_proxy, write_notebook
 from _media import write_video
 
 pytestmark = pytest.mark.browser
@@ -35,15 +35,9 @@ def test_a_remote_browser_sees_the_viewer_through_jupyters_proxy_under_the_users
         # The kernel's loopback is the student's own laptop: nothing is there.
         refused = refuse_kernel_loopback(page, server_port)
         nb = NotebookPage(page, f"http://{HOST}:{jupyter_port}/user/ana/lab/tree/remote.ipynb")
-        nb.run_cell(0)
-        nb.run_cell(1)
-        widget = nb.cell(0).locator(".osnb")
-        widget.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
-        src = widget.locator(".osnb-result iframe").get_attribute("src")
-        assert src.startswith(f"/user/ana/proxy/{server_port}/view/"), src
-        viewer = page.frame_locator(".osnb-result iframe")
-        viewer.locator('#viewer[data-state="ready"]').wait_for(timeout=120_000)
-        assert widget.locator(".osnb-result a").get_attribute("href") == src.split("?")[0]
+        src = see_the_viewer_through_the_proxy(nb, "/user/ana/", server_port)
+        # "Open in a new tab" goes the same way (without the theme).
+        assert nb.cell(0).locator(".osnb-result a").get_attribute("href") == src.split("?")[0]
         page.screenshot(path=str(artifacts / "lab-9-remote-proxy.png"), full_page=True)
         assert refused == []  # nothing even tried the kernel's own address
         context.close()
