@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { bytes, duration, hop, timeLeft } from '../src/widget/format.js';
+import { bytes } from '../src/common/bytes.js';
+import { duration, hop, timeLeft } from '../src/widget/format.js';
 
 test('bytes are binary like the cap ("100 MiB"), one decimal below ten, "?" when unknown', () => {
   assert.equal(bytes(0), '0 B');

@@ -132,7 +132,6 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._kernel_meter: TransferMeter | None = None
         self._job: Job | None = None
         self._mesh: trimesh.Trimesh | None = None
-        self._scene: pythreejs.Renderer | None = None
         # The one renderer this widget draws every result in (see _three.show_in for why one).
         self._renderer: pythreejs.Renderer | None = None
         self._mesh_path: Path | None = None
@@ -181,7 +180,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     @property
     def scene(self) -> pythreejs.Renderer | None:
         """The pythreejs view of the result (decimated to ``max_faces`` for display)."""
-        return self._scene
+        return self._renderer if self._mesh is not None else None
 
     @property
     def mesh_path(self) -> Path | None:
@@ -343,7 +342,7 @@ class ReconstructWidget(anywidget.AnyWidget):
             raise RuntimeError("This widget is already working on a video; wait() for it or create another widget.")
         self._source = source
         self._scene_box.children = ()
-        self._job = self._mesh = self._scene = self._mesh_path = self._preview_png = None
+        self._job = self._mesh = self._mesh_path = self._preview_png = None
         self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0, step="", eta=-1.0,
                   current_frame=0, total_frames=0, view_url="", view_route={}, mesh_faces=0, from_cache=False, can_retry=False, made_with="",
                   filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
@@ -377,12 +376,11 @@ class ReconstructWidget(anywidget.AnyWidget):
             _three.resize(self._renderer, width, height)
             _three.set_dark(self._renderer, self._dark)
             _three.show_in(self._renderer, _three.mesh_object(arrays), arrays["positions"])
-        scene = self._renderer
         preview = png_bytes(render_shaded(arrays["positions"], arrays["index"].reshape(-1, 3), arrays.get("colors"),
                                           width=480, height=320))
         with self._lock:
-            self._mesh, self._scene, self._mesh_path, self._preview_png = mesh, scene, path, preview
-            self._scene_box.children = (scene,)
+            self._mesh, self._mesh_path, self._preview_png = mesh, path, preview
+            self._scene_box.children = (self._renderer,)
         self._refresh_displays()
 
     def _on_view(self, width: Any, dark: Any) -> None:

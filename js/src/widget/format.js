@@ -3,8 +3,6 @@
 import { bytes } from '../common/bytes.js';
 import PHASES from '../../../openstrate_nb/widget/phases.json' with { type: 'json' };
 
-export { bytes };
-
 export function duration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return '';
   const s = Math.floor(seconds);
