@@ -24,9 +24,12 @@ class ServerProcess:
 
     def start(self):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "openstrate_nb.cli", "serve", "--port", str(self.port), "--data-dir",
-             str(self.data_dir), *self.args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        # Its log beside the data folder, for the reader of a failed test.
+        log_path = self.data_dir.parent / f"server-{self.port}.log"
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "openstrate_nb.cli", "serve", "--port", str(self.port), "--data-dir",
+                 str(self.data_dir), *self.args], stdout=log, stderr=log, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -171,6 +171,10 @@ def _server_config(args: argparse.Namespace):
                    job_timeout=args.job_timeout * 60, token=args.token)
     if args.pipeline:
         options["pipeline"] = args.pipeline
+    if args.shared_dir and not args.dask:
+        raise ValueError("--shared-dir is the folder a Dask cluster shares with the server; give --dask too.")
+    if args.dask:
+        options.update(dask=args.dask, shared_dir=args.shared_dir)
     if args.data_dir:
         options["data_dir"] = Path(args.data_dir)
     return ServerConfig(**options)
@@ -332,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
     server_options(sub, 8765)
     sub.add_argument("--pipeline", default=None, metavar="MODULE:FUNCTION",
                      help="reconstruction function the workers run (default: the built-in CPU pipeline)")
+    sub.add_argument("--dask", default=None, metavar="ADDRESS",
+                     help="run reconstructions on a Dask cluster: its scheduler (tcp://host:8786), or local:N for "
+                          "N worker processes here (needs openstrate_nb[dask]; --workers is then ignored)")
+    sub.add_argument("--shared-dir", default=None, metavar="DIR",
+                     help="with --dask: a folder the server and all workers share; videos and results pass "
+                          "through it instead of through Dask")
     sub = command("demo", cmd_demo, "reconstruct the bundled sample video offline and show the result")
     sub.add_argument("--out", default="openstrate-demo", help="folder for the results")
     sub.add_argument("--data-dir", default=None, help="the embedded server's jobs and files, as for serve")

@@ -29,7 +29,8 @@ from ._fetch import FetchError, VideoFetcher, check_fetchable
 from ._files import CONTENT_TYPES, MESH_EXTS, VIDEO_EXTS, FileStore, valid_asset
 from ._ingest import UploadRejected, receive_upload
 from ._preview import render_preview
-from ._jobs import JobRunner
+from ._jobs import Executor, JobRunner
+from ._local_workers import LocalWorkers
 from ._store import Store
 
 __all__ = ["create_app", "OPENAPI_PATH"]
@@ -47,7 +48,7 @@ class Service:
         self.store = Store(config.data_dir / "openstrate.sqlite3")
         self.server_id = self.store.server_id()
         fetcher = VideoFetcher(max_bytes=config.max_upload_bytes, allow_private=config.allow_private_urls)
-        self.runner = JobRunner(self.store, self.files, workers=config.workers, pipeline=config.pipeline,
+        self.runner = JobRunner(self.store, self.files, _executor(config, self.server_id, self.files.root / "logs"),
                                 time_limit=config.job_timeout, fetch=fetcher)
 
     def base(self, request: Request) -> str:
@@ -56,6 +57,19 @@ class Service:
     def page_query(self) -> str:
         """Links opened by browsers (iframes, new tabs) carry the token: they cannot send headers."""
         return "?" + urlencode({"token": self.config.token}) if self.config.token else ""
+
+
+def _executor(config: ServerConfig, server_id: str, logs_dir: Path) -> Executor:
+    """Where reconstructions run: worker processes here, or a Dask cluster (``--dask``)."""
+    if not config.dask:
+        return LocalWorkers(workers=config.workers, pipeline=config.pipeline, logs_dir=logs_dir)
+    try:  # distributed loads only when a cluster is asked for
+        from ._dask_workers import DaskWorkers
+    except ImportError as exc:
+        raise ImportError(f"--dask needs the 'dask' extra ({exc.name} is missing); install it with: "
+                          'pip install "openstrate_nb[dask]"') from exc
+    return DaskWorkers(config.dask, pipeline=config.pipeline, namespace=server_id, logs_dir=logs_dir,
+                       shared_dir=config.shared_dir)
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -296,11 +310,17 @@ def create_app(config: ServerConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service = Service(config)
         app.state.service = service
-        service.runner.start()
+        # Off the event loop: connecting to a Dask cluster blocks, and its client runs a loop of its own.
+        try:
+            await anyio.to_thread.run_sync(service.runner.start)
+        except Exception as exc:
+            app.state.startup_error = exc  # for LocalServer.start to raise in the caller's thread
+            service.store.close()
+            raise
         try:
             yield
         finally:
-            service.runner.stop()
+            await anyio.to_thread.run_sync(service.runner.stop)
             service.store.close()
 
     routes = [

@@ -11,11 +11,21 @@ import platformdirs
 from .._contract import MAX_UPLOAD_BYTES
 from ._worker import DEFAULT_PIPELINE
 
-__all__ = ["ServerConfig", "default_data_dir"]
+__all__ = ["ServerConfig", "default_data_dir", "parse_local_address"]
 
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("OPENSTRATE_NB_DATA") or platformdirs.user_data_dir("openstrate-nb")) / "server"
+
+
+def parse_local_address(address: str) -> int | None:
+    """``local:N`` → N (a LocalCluster of N worker processes); another address → None."""
+    if not address.startswith("local:"):
+        return None
+    count = address.removeprefix("local:")
+    if not count.isdigit() or int(count) < 1:
+        raise ValueError(f"--dask {address!r}: give local:N with N worker processes, such as local:2.")
+    return int(count)
 
 
 @dataclass
@@ -24,7 +34,14 @@ class ServerConfig:
     port: int = 8765
     data_dir: Path = field(default_factory=default_data_dir)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    #: reconstructions at once, each in a worker process here (ignored with ``dask``)
     workers: int = 1
+    #: a Dask scheduler's address (``tcp://host:8786``), or ``local:N`` for a LocalCluster of
+    #: N worker processes: reconstructions then run as tasks on that cluster
+    dask: str | None = None
+    #: a folder the server and every Dask worker can read and write: videos and results go
+    #: through it instead of through Dask
+    shared_dir: Path | None = None
     #: the address clients reach this server at, when it differs from what they asked
     public_url: str | None = None
     allow_private_urls: bool = False
@@ -37,5 +54,9 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()
+        if self.dask:
+            parse_local_address(self.dask)  # refuses a malformed local:N now, not at the first job
+        if self.shared_dir is not None:
+            self.shared_dir = Path(self.shared_dir).expanduser().resolve()
         if self.public_url:
             self.public_url = self.public_url.rstrip("/")

@@ -81,14 +81,20 @@ class LocalServer:
             raise OSError(f"cannot listen on {self.config.host}:{self.config.port} ({exc.strerror}); "
                           "pick another port, or port=0 for any free one.") from None
         self._socket = sock
-        uv_config = uvicorn.Config(create_app(self.config), log_level="warning", lifespan="on",
+        app = create_app(self.config)
+        uv_config = uvicorn.Config(app, log_level="warning", lifespan="on",
                                    timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(uv_config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+        self._thread = threading.Thread(target=_run_quietly, args=(self._server, sock),
                                         name="openstrate-nb-server", daemon=True)
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():
+                self._socket.close()
+                self._socket = None
+                cause = getattr(app.state, "startup_error", None)
+                if cause is not None:
+                    raise RuntimeError(f"the embedded server failed to start: {cause}") from cause
                 raise RuntimeError(f"the embedded server failed to start; see the log above (data dir {self.data_dir}).")
             self._thread.join(0.02)
         return self
@@ -110,6 +116,15 @@ class LocalServer:
     def __repr__(self) -> str:
         where = self.base_url if self._socket is not None and self.running else "stopped"
         return f"<LocalServer {where} data_dir={str(self.data_dir)!r}>"
+
+
+def _run_quietly(server: uvicorn.Server, sock: socket.socket) -> None:
+    """uvicorn exits the process's way (SystemExit) when the app fails to start; here the
+    caller's thread raises the cause instead (``LocalServer.start``)."""
+    try:
+        server.run(sockets=[sock])
+    except SystemExit:
+        pass
 
 
 def start(port: int = 0, data_dir: str | Path | None = None, **options: Any) -> LocalServer:

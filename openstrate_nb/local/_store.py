@@ -162,6 +162,13 @@ class Store:
             (now, now, job_id),
         ) == 1
 
+    def count_attempt(self, job_id: str) -> int:
+        """One more attempt at a job already processing (a cluster began it again); the new count."""
+        self._run("UPDATE jobs SET attempts = attempts + 1, updated_at = ? WHERE job_id = ? AND status = 'processing'",
+                  (time.time(), job_id))
+        row = self._one("SELECT attempts FROM jobs WHERE job_id = ?", (job_id,))
+        return int(row["attempts"]) if row else 0
+
     def cancel_job(self, job_id: str) -> bool:
         """End a pending or processing job as ``failed`` with code ``cancelled``; False if it had ended."""
         now = time.time()
