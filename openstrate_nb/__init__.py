@@ -24,10 +24,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .local.pipeline.check import check_video
     from .export import export_html
     from .mesh import load_glb, mesh_summary, show_mesh, to_pythreejs
-    from .widget import ReconstructWidget
+    from .widget import BatchWidget, ReconstructWidget, reconstruct_many
 
 _LAZY = {
     "ReconstructWidget": "openstrate_nb.widget",
+    "BatchWidget": "openstrate_nb.widget",
+    "reconstruct_many": "openstrate_nb.widget",
     "load_glb": "openstrate_nb.mesh",
     "to_pythreejs": "openstrate_nb.mesh",
     "show_mesh": "openstrate_nb.mesh",

@@ -15,6 +15,7 @@ const dev = process.argv.includes('--dev');
 const outputs = {
   viewer: path.join(outDir, 'viewer.js'),
   widget: path.join(outDir, 'widget.js'),
+  batch: path.join(outDir, 'batch.js'),
 };
 
 if (process.argv.includes('--clean')) {
@@ -58,6 +59,14 @@ await Promise.all([
     format: 'esm',
     // The widget's stylesheet is bundled as a string and inserted by the view itself, so
     // one file (anywidget's _esm) carries everything, with nothing to fetch at run time.
+    loader: { '.css': 'text' },
+  }),
+  // The BatchWidget's ES module, built the same way.
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/batch/index.js'],
+    outfile: outputs.batch,
+    format: 'esm',
     loader: { '.css': 'text' },
   }),
 ]);

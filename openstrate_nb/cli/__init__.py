@@ -15,6 +15,8 @@ from .._contract import size_text
 from .._version import __version__
 from ..api import Job, OpenStrate, OpenStrateError
 from ._bars import ProgressBar, time_left
+from ._many import run_many
+from ._submit import start_job
 
 __all__ = ["main", "build_parser"]
 
@@ -33,20 +35,7 @@ def _is_url(text: str) -> bool:
 
 def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: float | None) -> tuple[Job, Path]:
     """Upload (or name) a video, wait with progress bars, download the GLB into ``out``."""
-    if _is_url(source):
-        job = client.reconstruct(source)
-        job_id = job.job_id
-    else:
-        bar = ProgressBar("upload")
-        upload = client.upload(source, on_progress=bar.bytes)
-        bar.close()
-        if not upload.job_id:
-            reason = upload.reconstruction_error or "the server did not start a job"
-            _print(f"uploaded, but no reconstruction started ({reason}); retrying with the upload's URL")
-            upload_url = upload.url or client.file_url(f"{upload.id}.{Path(source).suffix.lstrip('.')}")
-            job_id = client.reconstruct(upload_url).job_id
-        else:
-            job_id = upload.job_id
+    job_id = start_job(client, source)
     _print(f"job {job_id} on {client.base_url}")
     bar = ProgressBar("reconstruct")
     best = [None]  # the bar only moves forward, whatever a server reports
@@ -119,8 +108,11 @@ def _video_argument(text: str) -> str:
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
+    videos = [_video_argument(v) for v in args.videos]
     with _client(args) as client:
-        job, glb = run_reconstruction(client, _video_argument(args.video), Path(args.out), args.timeout)
+        if len(videos) > 1:
+            return run_many(client, videos, Path(args.out), args.timeout)
+        job, glb = run_reconstruction(client, videos[0], Path(args.out), args.timeout)
     _print(f"mesh: {glb}")
     _print(f"view: {job.view_url}")
     return 0
@@ -288,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--base-url", help="server (default: $OPENSTRATE_BASE_URL or https://openstrate.com)")
 
     sub = command("reconstruct", cmd_reconstruct, "upload a video (or name its URL), wait, download the mesh")
-    sub.add_argument("video", metavar="VIDEO_OR_URL", help="a video file, a file:// URL, or an http(s) URL the server can fetch")
+    sub.add_argument("videos", metavar="VIDEO_OR_URL", nargs="+",
+                     help="video files, file:// URLs, or http(s) URLs the server can fetch; several run side by side")
     base_url(sub)
     sub.add_argument("--out", default=".", help="folder for the GLB")
     sub.add_argument("--timeout", type=float, default=None, help="seconds to wait, no limit if not given (the job goes on after)")

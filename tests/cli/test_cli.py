@@ -155,3 +155,18 @@ def test_check_says_which_videos_would_be_refused_and_why(tmp_path):
     missing = run_cli("check", str(tmp_path / "nowhere.mp4"))
     assert missing.returncode == 1 and missing.stderr.strip() == (
         f"openstrate-nb: error: No such video: {tmp_path / 'nowhere.mp4'} (relative paths start at {Path.cwd()}).")
+
+
+def test_reconstruct_several_videos_runs_them_side_by_side_and_names_the_failure(server, tmp_path):
+    from _media import write_video
+
+    good = [write_video(tmp_path / "one.mp4", frames=12), write_video(tmp_path / "two.mp4", frames=14)]
+    broken = tmp_path / "three.mp4"
+    broken.write_bytes(b"not a video" * 100)
+    out = run_cli("reconstruct", str(good[0]), str(broken), str(good[1]), "--out", str(tmp_path / "out"),
+                  base_url=server.base_url)
+    assert out.returncode == 1, out.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one.glb", "two.glb"]
+    assert "2 of 3 reconstructed; 1 failed:" in out.stdout
+    assert "three.mp4: not sent:" in out.stdout and "is not a video inside" in out.stdout
+    assert "one.mp4: complete" in out.stdout and "two.mp4: complete" in out.stdout

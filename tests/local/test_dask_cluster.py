@@ -253,3 +253,26 @@ def test_an_unreachable_scheduler_is_named_when_the_server_starts(tmp_path):
 
     with pytest.raises(RuntimeError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 .*--dask"):
         start(data_dir=tmp_path, dask="tcp://127.0.0.1:9")
+
+
+def test_a_shared_folder_carries_videos_and_results_instead_of_dask(two_workers, served, video, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    dask_server = served("--dask", two_workers.address, "--pipeline", QUICK, "--shared-dir", str(shared))
+    with OpenStrate(dask_server.base_url, poll_interval=0.05) as client:
+        job_id = client.upload(video).job_id
+        # The worker reads the video from the shared folder, not from a temporary copy of its own.
+        _wait_for(lambda: [p for p in psutil.process_iter(["cmdline"])
+                           if str(shared) in " ".join(p.info["cmdline"] or [])], what="a worker reading the shared video")
+        job = client.wait(job_id, timeout=60)
+    assert job.status == "complete"
+    assert httpx.get(job.glb_asset_url).content[:4] == b"glTF"
+    assert [p for p in shared.rglob("*") if p.is_file()] == []  # emptied once the result is registered
+
+
+def test_a_shared_folder_without_dask_is_refused(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "openstrate_nb.cli", "serve", "--shared-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
+    assert out.returncode == 1
+    assert "--shared-dir is the folder a Dask cluster shares with the server; give --dask too." in out.stderr
