@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -36,9 +37,10 @@ class ServerConfig:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     #: reconstructions at once, each in a worker process here (ignored with ``dask``)
     workers: int = 1
-    #: a Dask scheduler's address (``tcp://host:8786``), or ``local:N`` for a LocalCluster of
-    #: N worker processes: reconstructions then run as tasks on that cluster
-    dask: str | None = None
+    #: a Dask scheduler's address (``tcp://host:8786``), ``local:N`` for a LocalCluster of N
+    #: worker processes, or (from Python) a cluster object such as a Dask Gateway or
+    #: dask-jobqueue cluster: reconstructions then run as tasks on that cluster
+    dask: Any = None
     #: a folder the server and every Dask worker can read and write: videos and results go
     #: through it instead of through Dask
     shared_dir: Path | None = None
@@ -54,7 +56,7 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()
-        if self.dask:
+        if isinstance(self.dask, str):
             parse_local_address(self.dask)  # refuses a malformed local:N now, not at the first job
         if self.shared_dir is not None:
             self.shared_dir = Path(self.shared_dir).expanduser().resolve()

@@ -43,7 +43,7 @@ _CONNECT_TIMEOUT = "10s"
 
 
 class DaskWorkers:
-    def __init__(self, address: str, *, pipeline: str, namespace: str, logs_dir: Path,
+    def __init__(self, address: Any, *, pipeline: str, namespace: str, logs_dir: Path,
                  shared_dir: Path | None = None):
         self.slots = _IN_FLIGHT
         self.logs_dir = logs_dir
@@ -64,9 +64,11 @@ class DaskWorkers:
         from distributed import Client, LocalCluster
 
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        workers = parse_local_address(self.address)
+        workers = parse_local_address(self.address) if isinstance(self.address, str) else None
         try:
-            if workers is not None:
+            if not isinstance(self.address, str):  # a cluster object: Dask Gateway, dask-jobqueue, ...
+                self._client = Client(self.address, timeout=_CONNECT_TIMEOUT)
+            elif workers is not None:
                 # One thread per worker: a reconstruction already keeps all of a machine's cores busy.
                 self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0", scheduler_port=0)
                 self._client = Client(self._cluster)
@@ -137,6 +139,8 @@ class DaskWorkers:
             time_limit=attempt.time_limit, shared_dir=shared,
             key=f"{self.namespace}-{attempt.job_id}-{uuid.uuid4().hex[:8]}", pure=False)
         self._client.publish_dataset(future, name=self._dataset(attempt.job_id), override=True)
+        # Until a worker takes it, the job document says where it waits (the cluster's queue).
+        attempt.progress({"event": "progress", "stage": "waiting for a Dask worker", "current": 0, "total": 0})
         return future
 
     def _follow(self, attempt: Attempt, future: Any, inbox: queue.Queue, started: bool) -> dict[str, Any]:

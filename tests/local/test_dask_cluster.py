@@ -276,3 +276,14 @@ def test_a_shared_folder_without_dask_is_refused(tmp_path):
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
     assert out.returncode == 1
     assert "--shared-dir is the folder a Dask cluster shares with the server; give --dask too." in out.stderr
+
+
+def test_a_cluster_object_from_python(tmp_path, video):
+    """As with a Dask Gateway or dask-jobqueue cluster: the server is given the cluster object
+    (here a LocalCluster of threads in this process; each task still runs its own process)."""
+    from openstrate_nb.local import start
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+        with start(data_dir=tmp_path, pipeline=QUICK, dask=cluster) as server:
+            with OpenStrate(server.base_url, poll_interval=0.05) as client:
+                assert client.wait(client.upload(video).job_id, timeout=60).status == "complete"
