@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._verify import verify
     from .local.pipeline.check import check_video
     from .export import export_html
+    from .markers import marker_sheet
+    from .scale import mesh_scale, scale_mesh
     from .mesh import load_glb, mesh_summary, show_mesh, to_pythreejs
     from .widget import BatchWidget, ReconstructWidget, reconstruct_many
 
@@ -35,6 +37,9 @@ _LAZY = {
     "show_mesh": "openstrate_nb.mesh",
     "mesh_summary": "openstrate_nb.mesh",
     "export_html": "openstrate_nb.export",
+    "scale_mesh": "openstrate_nb.scale",
+    "marker_sheet": "openstrate_nb.markers",
+    "mesh_scale": "openstrate_nb.scale",
     "provenance": "openstrate_nb._provenance",
     "verify": "openstrate_nb._verify",
     "check_video": "openstrate_nb.local.pipeline.check",

@@ -87,21 +87,38 @@ def _only_untransformed_mesh(scene: trimesh.Scene) -> trimesh.Trimesh | None:
 
 def mesh_summary(mesh: trimesh.Trimesh) -> dict[str, Any]:
     """Plain numbers about a mesh, ready for a table or a JSON log (and, for a mesh
-    openstrate_nb made, ``provenance``: one line saying from which video and how)."""
+    openstrate_nb made, ``provenance``: one line saying from which video and how).
+
+    Lengths, areas and volumes are in ``units``: ``"m"`` once a marker or a known length
+    gave the scale (``openstrate_nb.scale_mesh``), else ``"unknown"`` (the reconstruction's
+    own units). ``closed_volume`` adds up the pieces that are closed surfaces.
+    """
+    from .scale import mesh_scale
+
     watertight = bool(mesh.is_watertight)
     bounds = np.asarray(mesh.bounds, dtype=float) if len(mesh.vertices) else np.zeros((2, 3))
     record = mesh.metadata.get(PROVENANCE_KEY)
     return {
         "vertices": int(len(mesh.vertices)),
         "faces": int(len(mesh.faces)),
+        "units": mesh_scale(mesh)["units"],
         "bounds": bounds.tolist(),
         "extents": (bounds[1] - bounds[0]).tolist(),
         "surface_area": float(mesh.area),
         # The volume of an open surface is not a number anyone should use.
         "volume": float(abs(mesh.volume)) if watertight else None,
+        "closed_volume": _closed_volume(mesh),
         "watertight": watertight,
         **({"provenance": describe(record)} if isinstance(record, dict) else {}),
     }
+
+
+def _closed_volume(mesh: trimesh.Trimesh) -> float | None:
+    """The volume of the mesh's closed pieces together; None when none is closed."""
+    if not len(mesh.faces):
+        return None
+    pieces = mesh.split(only_watertight=True)
+    return float(sum(abs(piece.volume) for piece in pieces)) if len(pieces) else None
 
 
 def decimate_to_face_budget(mesh: trimesh.Trimesh, max_faces: int) -> trimesh.Trimesh:

@@ -66,3 +66,10 @@ def sleeping_pipeline(video_path: Path, work_dir: Path, report, video_name=None)
         report("thinking", index, 10_000)
         time.sleep(0.05)
     raise AssertionError("unreachable")
+
+
+def options_pipeline(video_path: Path, work_dir: Path, report, video_name=None, options=None) -> Artifacts:
+    """The quick pipeline that also says which options reached it (in its stats)."""
+    art = quick_pipeline(video_path, work_dir, report, video_name)
+    art.stats["marker_size_m"] = None if options is None else options.marker_size_m
+    return art

@@ -8,6 +8,7 @@ the calls and the sleeps.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import time
@@ -194,6 +195,21 @@ def _incomplete(url: str, part: PartialDownload) -> str:
     return f"The download of {url} stopped at {part.received} of {part.total} bytes after every retry; try again."
 
 
+def _option_fields(options: dict[str, Any] | None) -> dict[str, str]:
+    """The upload's ``options`` form field: JSON, and only when there are options."""
+    if not options:
+        return {}
+    if not isinstance(options, dict):
+        raise TypeError('options must be a dict, such as {"marker_size_m": 0.1}.')
+    return {"options": json.dumps(options)}
+
+
+def _reconstruct_payload(video_url: str, filename: str | None, options: dict[str, Any] | None) -> dict[str, Any]:
+    _option_fields(options)  # the same check as for an upload
+    return {"video_url": video_url, **({"filename": filename} if filename else {}),
+            **({"options": options} if options else {})}
+
+
 def _asset_name(asset: str, ext: str) -> str:
     asset = asset.rsplit("/", 1)[-1]
     return asset if "." in asset else f"{asset}.{ext.lstrip('.')}"
@@ -220,20 +236,26 @@ class OpenStrate(_BaseClient):
     def close(self) -> None:
         self._http.close()
 
-    def upload(self, file: FileSource, *, filename: str | None = None, on_progress: UploadProgress | None = None) -> Upload:
-        """Upload a video (which starts a reconstruction) or a mesh, streamed from disk."""
+    def upload(self, file: FileSource, *, filename: str | None = None, on_progress: UploadProgress | None = None,
+               options: dict[str, Any] | None = None) -> Upload:
+        """Upload a video (which starts a reconstruction) or a mesh, streamed from disk.
+
+        ``options`` (the embedded server's extension) go with the video's job, such as
+        ``{"marker_size_m": 0.1}`` for a printed scale marker; sent only when given.
+        """
         prepared = open_upload(file, filename, self.max_upload_bytes)
         try:
-            body = MultipartFileBody(prepared, on_progress=on_progress)
+            body = MultipartFileBody(prepared, on_progress=on_progress, fields=_option_fields(options))
             with self._transport_errors():
                 response = self._http.post(self.url("/api/upload"), content=body, headers=body.headers)
             return self._upload(response)
         finally:
             prepared.close()
 
-    def reconstruct(self, video_url: str, *, filename: str | None = None) -> Job:
-        """Start a reconstruction of a video the server can fetch (e.g. an upload's ``url``)."""
-        payload = {"video_url": video_url, **({"filename": filename} if filename else {})}
+    def reconstruct(self, video_url: str, *, filename: str | None = None, options: dict[str, Any] | None = None) -> Job:
+        """Start a reconstruction of a video the server can fetch (e.g. an upload's ``url``),
+        with ``options`` as for :meth:`upload`."""
+        payload = _reconstruct_payload(video_url, filename, options)
         with self._transport_errors():
             response = self._http.post(self.url("/api/reconstruct"), json=payload)
         return self._job(response)
@@ -347,18 +369,19 @@ class AsyncOpenStrate(_BaseClient):
         await self._http.aclose()
 
     async def upload(self, file: FileSource, *, filename: str | None = None,
-                     on_progress: UploadProgress | None = None) -> Upload:
+                     on_progress: UploadProgress | None = None, options: dict[str, Any] | None = None) -> Upload:
         prepared = open_upload(file, filename, self.max_upload_bytes)
         try:
-            body = MultipartFileBody(prepared, on_progress=on_progress)
+            body = MultipartFileBody(prepared, on_progress=on_progress, fields=_option_fields(options))
             with self._transport_errors():
                 response = await self._http.post(self.url("/api/upload"), content=body.aiter_chunks(), headers=body.headers)
             return self._upload(response)
         finally:
             prepared.close()
 
-    async def reconstruct(self, video_url: str, *, filename: str | None = None) -> Job:
-        payload = {"video_url": video_url, **({"filename": filename} if filename else {})}
+    async def reconstruct(self, video_url: str, *, filename: str | None = None,
+                          options: dict[str, Any] | None = None) -> Job:
+        payload = _reconstruct_payload(video_url, filename, options)
         with self._transport_errors():
             response = await self._http.post(self.url("/api/reconstruct"), json=payload)
         return self._job(response)

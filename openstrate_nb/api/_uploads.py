@@ -99,12 +99,17 @@ def _check_size(name: str, size: int, max_bytes: int) -> None:
 class MultipartFileBody:
     """A ``multipart/form-data`` body with one file field, read from disk chunk by chunk."""
 
-    def __init__(self, upload: PreparedUpload, field: str = "file", on_progress: UploadProgress | None = None):
+    def __init__(self, upload: PreparedUpload, field: str = "file", on_progress: UploadProgress | None = None,
+                 fields: dict[str, str] | None = None):
         self._upload = upload
         self._on_progress = on_progress
         self.boundary = uuid.uuid4().hex
         quoted = upload.filename.replace("\\", "\\\\").replace('"', "%22").replace("\r", "").replace("\n", "")
+        # Small text fields (``options``) go before the file, so they cost nothing to stream.
+        texts = "".join(f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                        for name, value in (fields or {}).items())
         self._head = (
+            texts +
             f"--{self.boundary}\r\n"
             f'Content-Disposition: form-data; name="{field}"; filename="{quoted}"\r\n'
             f"Content-Type: {content_type_for(upload.filename)}\r\n\r\n"

@@ -1,4 +1,4 @@
-"""``openstrate-nb``: reconstruct, status, cancel, download, verify, serve, demo and clean from a terminal.
+"""``openstrate-nb``: reconstruct, status, cancel, download, check, marker, verify, serve, demo and clean from a terminal.
 
 Failures end with one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from .._contract import size_text
 from .._version import __version__
@@ -33,9 +33,10 @@ def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: float | None) -> tuple[Job, Path]:
+def run_reconstruction(client: OpenStrate, source: str, out: Path, timeout: float | None,
+                       options: dict[str, Any] | None = None) -> tuple[Job, Path]:
     """Upload (or name) a video, wait with progress bars, download the GLB into ``out``."""
-    job_id = start_job(client, source)
+    job_id = start_job(client, source, options)
     _print(f"job {job_id} on {client.base_url}")
     bar = ProgressBar("reconstruct")
     best = [None]  # the bar only moves forward, whatever a server reports
@@ -109,12 +110,16 @@ def _video_argument(text: str) -> str:
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     videos = [_video_argument(v) for v in args.videos]
+    options = {"marker_size_m": args.marker_size} if args.marker_size is not None else None
     with _client(args) as client:
         if len(videos) > 1:
-            return run_many(client, videos, Path(args.out), args.timeout)
-        job, glb = run_reconstruction(client, videos[0], Path(args.out), args.timeout)
+            return run_many(client, videos, Path(args.out), args.timeout, options)
+        job, glb = run_reconstruction(client, videos[0], Path(args.out), args.timeout, options)
     _print(f"mesh: {glb}")
     _print(f"view: {job.view_url}")
+    units = (job.extra.get("stats") or {}).get("units")
+    if units:
+        _print("units: metres" if units == "m" else "units: unknown (the reconstruction's own)")
     return 0
 
 
@@ -220,6 +225,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def cmd_marker(args: argparse.Namespace) -> int:
+    from ..markers import marker_sheet
+
+    path = marker_sheet(args.out, args.size, marker_id=args.id, paper=args.paper)
+    _print(f"{path}: print it at 100% (actual size) and check its 10 cm ruler; the black square is "
+           f"{args.size * 1000:.1f} mm wide")
+    return 0
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     from ._clean import empty, folders, refusal
 
@@ -284,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="video files, file:// URLs, or http(s) URLs the server can fetch; several run side by side")
     base_url(sub)
     sub.add_argument("--out", default=".", help="folder for the GLB")
+    sub.add_argument("--marker-size", type=float, default=None, metavar="METRES",
+                     help="the printed side of the scale markers filmed with the scene (openstrate-nb marker): "
+                          "the mesh comes out in metres (the embedded server)")
     sub.add_argument("--timeout", type=float, default=None, help="seconds to wait, no limit if not given (the job goes on after)")
     sub.add_argument("--poll-interval", type=float, default=None, help=argparse.SUPPRESS)
 
@@ -305,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
                                       "(the pipeline's first pass alone: a few seconds)")
     sub.add_argument("videos", metavar="VIDEO", nargs="+", help="video files to check")
     sub.epilog = "Exit status 0 when every video looks reconstructable, 1 when one would be refused."
+
+    sub = command("marker", cmd_marker, "write a printable scale marker (ArUco DICT_4X4_50) of a given side")
+    sub.add_argument("--size", type=float, default=0.10, help="the marker's printed side in metres")
+    sub.add_argument("--out", default="marker.pdf", help="the sheet to write: .pdf (to print) or .png")
+    sub.add_argument("--id", type=int, default=0, help="which of the dictionary's 50 markers (0-49)")
+    sub.add_argument("--paper", default="A4", choices=["A4", "letter"], help="paper size")
 
     sub = command("verify", cmd_verify, "reconstruct a result's video again and say whether the result is "
                                         "reproduced bit for bit, or which stage first differs")

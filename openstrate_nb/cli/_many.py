@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from ..api import Job, OpenStrate, OpenStrateError
 from ._submit import start_job
@@ -21,13 +22,14 @@ def _print(message: str = "") -> None:
     print(message, flush=True)
 
 
-def run_many(client: OpenStrate, videos: list[str], out: Path, timeout: float | None) -> int:
+def run_many(client: OpenStrate, videos: list[str], out: Path, timeout: float | None,
+             options: dict[str, Any] | None = None) -> int:
     names = [Path(v.split("?")[0]).name or v for v in videos]
     jobs: dict[int, str] = {}
     failures: dict[int, str] = {}
     for index, (video, name) in enumerate(zip(videos, names)):
         try:
-            jobs[index] = start_job(client, video)
+            jobs[index] = start_job(client, video, options)
             _print(f"{name}: job {jobs[index]}")
         except (OpenStrateError, OSError, ValueError) as exc:
             failures[index] = str(exc)

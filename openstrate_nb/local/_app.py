@@ -29,6 +29,7 @@ from ._fetch import FetchError, VideoFetcher, check_fetchable
 from ._files import CONTENT_TYPES, MESH_EXTS, VIDEO_EXTS, FileStore, valid_asset
 from ._ingest import UploadRejected, receive_upload
 from ._preview import render_preview
+from ._job_options import OptionsError, parse_job_options
 from ._jobs import Executor, JobRunner
 from ._local_workers import LocalWorkers
 from ._store import Store
@@ -101,13 +102,19 @@ async def upload(request: Request) -> Response:
                                         service.config.max_upload_bytes)
     except UploadRejected as exc:
         return _error(exc.status_code, exc.message)
+    try:
+        options = parse_job_options(received.options) if received.kind == "video" else {}
+    except OptionsError as exc:
+        received.incoming.discard()  # refused whole: nothing kept of this upload
+        return _error(400, str(exc))
     file_id = service.files.commit(received.incoming, received.ext)
     record = service.store.add_file(file_id, received.ext, received.kind, received.filename,
                                     received.incoming.size, received.incoming.sha256)
     doc = upload_document(record, service.base(request), service.page_query())
     if received.kind == "video":
         if service.runner.available:
-            job = service.store.create_job(filename=received.filename, source_id=file_id, source_ext=received.ext)
+            job = service.store.create_job(filename=received.filename, source_id=file_id, source_ext=received.ext,
+                                           options=options)
             service.runner.submit(job["job_id"])
             doc.update(job_id=job["job_id"], reconstruction_started=True)
         else:
@@ -126,12 +133,17 @@ async def reconstruct(request: Request) -> Response:
     if not isinstance(video_url, str) or not video_url.strip():
         return _error(400, "video_url is missing: give the URL of a video (an upload's url works).")
     filename = body.get("filename") if isinstance(body.get("filename"), str) else None
+    try:
+        options = parse_job_options(body.get("options"))
+    except OptionsError as exc:
+        return _error(400, str(exc))
     own = _own_file(video_url, request, service)
     if own is not None:
         record = service.store.file(*own)
         if record is None or record["kind"] != "video":
             return _error(400, "video_url names no video stored on this server; upload the video first.")
-        job = service.store.create_job(filename=filename or record["filename"], source_id=own[0], source_ext=own[1])
+        job = service.store.create_job(filename=filename or record["filename"], source_id=own[0], source_ext=own[1],
+                                       options=options)
     else:
         try:
             await anyio.to_thread.run_sync(
@@ -139,7 +151,7 @@ async def reconstruct(request: Request) -> Response:
         except FetchError as exc:
             return _error(400, str(exc))
         name = filename or Path(urlsplit(video_url).path).name or "video"
-        job = service.store.create_job(filename=name, source_url=video_url)
+        job = service.store.create_job(filename=name, source_url=video_url, options=options)
     if not service.runner.available:
         error = "this server runs no reconstruction workers (--workers 0); start it with --workers 1 or more."
         service.store.finish_job(job["job_id"], status="failed", code="no_workers", error=error)

@@ -29,7 +29,7 @@ _LOG_TAIL = 256 * 1024  # bytes of the pipeline's log sent back to the server's 
 
 def reconstruct_on_worker(pipeline: str, video: bytes | str, video_ext: str, video_name: str | None, *,
                           job_id: str, topic: str, stop_event: str, time_limit: float,
-                          shared_dir: str | None = None) -> dict[str, Any]:
+                          shared_dir: str | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run one attempt of ``job_id`` here; the outcome, with artifacts as bytes (or shared paths)."""
     from distributed import Event, get_worker
 
@@ -61,7 +61,8 @@ def reconstruct_on_worker(pipeline: str, video: bytes | str, video_ext: str, vid
         (work / "out").mkdir()
         log_path = work / "worker.log"
         outcome = run_worker_process(pipeline, video_path, work / "out", video_name, time_limit=time_limit,
-                                     on_progress=tell, should_stop=should_stop, log_path=log_path)
+                                     on_progress=tell, should_stop=should_stop, log_path=log_path,
+                                     options=options)
         tell({"event": outcome["event"]})
         outcome = {**outcome, "log": _tail(log_path)}
         if outcome["event"] == "done" and shared_dir is None:

@@ -136,7 +136,7 @@ class DaskWorkers:
         future = self._client.submit(
             reconstruct_on_worker, self.pipeline, video, attempt.video.suffix, attempt.video_name,
             job_id=attempt.job_id, topic=self.topic, stop_event=self._stop_event(attempt.job_id),
-            time_limit=attempt.time_limit, shared_dir=shared,
+            time_limit=attempt.time_limit, shared_dir=shared, options=attempt.options,
             key=f"{self.namespace}-{attempt.job_id}-{uuid.uuid4().hex[:8]}", pure=False)
         self._client.publish_dataset(future, name=self._dataset(attempt.job_id), override=True)
         # Until a worker takes it, the job document says where it waits (the cluster's queue).

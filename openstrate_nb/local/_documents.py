@@ -69,6 +69,8 @@ def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[s
         "attempts": job["attempts"],
     }
     doc.update(_progress_fields(job))
+    if job.get("options"):
+        doc["options"] = job["options"]
     if job["source_id"]:
         doc["video_url"] = f"{base}/api/files/{job['source_id']}.{job['source_ext']}"
     elif job["source_url"]:

@@ -15,6 +15,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .._contract import size_text
 from ._files import MESH_EXTS, SNIFF_BYTES, VIDEO_EXTS, FileStore, IncomingFile, sniff
+from ._job_options import MAX_OPTIONS_BYTES
 
 __all__ = ["UploadRejected", "ReceivedFile", "receive_upload"]
 
@@ -33,6 +34,8 @@ class ReceivedFile:
     incoming: IncomingFile
     filename: str
     ext: str  # decided by content
+    #: the ``options`` form field, as sent (checked by the caller)
+    options: str | None = None
 
     @property
     def kind(self) -> str:
@@ -46,7 +49,8 @@ def display_name(raw: str) -> str:
 
 
 class _FilePart:
-    """Collects the ``file`` field of the multipart body; other fields are ignored."""
+    """Collects the ``file`` field of the multipart body, and the small ``options`` field;
+    other fields are ignored."""
 
     def __init__(self, store: FileStore, max_bytes: int):
         self.store = store
@@ -61,6 +65,8 @@ class _FilePart:
         self.incoming: IncomingFile | None = None
         self.files_seen = 0
         self.error: UploadRejected | None = None
+        self.in_options = False
+        self.options: bytes | None = None
 
     # python-multipart callbacks -------------------------------------------------------
 
@@ -80,6 +86,9 @@ class _FilePart:
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
         self.in_file = options.get(b"name") == b"file" and self.files_seen == 0
+        self.in_options = options.get(b"name") == b"options"
+        if self.in_options:
+            self.options = b""
         if not self.in_file:
             return
         self.files_seen += 1
@@ -89,6 +98,11 @@ class _FilePart:
             self.fail(400, f"{self.filename!r} is not an allowed type; send one of {ALLOWED}.")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.in_options and self.options is not None and not self.error:
+            self.options += data[start:end]
+            if len(self.options) > MAX_OPTIONS_BYTES:
+                self.fail(400, f"the options field is over {MAX_OPTIONS_BYTES} bytes; send only the options you need.")
+            return
         if not self.in_file or self.error:
             return
         chunk = memoryview(data)[start:end]
@@ -188,4 +202,5 @@ def _checked(part: _FilePart) -> ReceivedFile:
     if ext == "mp4" and part.name_ext == "mov":
         ext = "mov"  # QuickTime and MP4 share a container; keep the user's choice of the two
     part.incoming.close()
-    return ReceivedFile(part.incoming, part.filename, ext)
+    options = part.options.decode("utf-8", "replace") if part.options is not None else None
+    return ReceivedFile(part.incoming, part.filename, ext, options)

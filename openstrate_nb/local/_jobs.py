@@ -15,7 +15,7 @@ import logging
 import queue
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -45,6 +45,8 @@ class Attempt:
     restarted: Callable[[str], None]
     #: None while the attempt should go on, else "cancelled" or "server stopping"
     stop_reason: Callable[[], str | None]
+    #: the client's options for the pipeline (checked by ``_job_options``)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 class Executor(Protocol):
@@ -187,7 +189,7 @@ class JobRunner:
                     job_id, video, job.get("filename"), work_dir, self.time_limit,
                     progress=lambda event: self.apply_progress(event, job_id),
                     restarted=lambda worker: self._restarted(job_id, worker),
-                    stop_reason=lambda: self._stop_reason(job_id)))
+                    stop_reason=lambda: self._stop_reason(job_id), options=job.get("options") or {}))
                 self._conclude(job_id, outcome)
         finally:
             if not self._stop.is_set():

@@ -35,4 +35,4 @@ class LocalWorkers:
         return run_worker_process(
             self.pipeline, attempt.video, attempt.work_dir, attempt.video_name, time_limit=attempt.time_limit,
             on_progress=attempt.progress, should_stop=lambda: attempt.stop_reason() is not None,
-            log_path=self.logs_dir / f"{attempt.job_id}.log")
+            log_path=self.logs_dir / f"{attempt.job_id}.log", options=attempt.options)

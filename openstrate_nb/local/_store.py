@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     progress REAL,                   -- overall share done, 0..1, never decreasing (extension)
     eta_s REAL,                      -- seconds left as last forecast, at updated_at (extension)
     result TEXT,                     -- JSON: asset ids and stats of a finished job
+    options TEXT,                    -- JSON: the client's options for this job (extension)
     attempts INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
@@ -70,7 +71,7 @@ class Store:
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         # Data directories made by earlier versions lack the later columns.
-        for column, kind in (("code", "TEXT"), ("progress", "REAL"), ("eta_s", "REAL")):
+        for column, kind in (("code", "TEXT"), ("progress", "REAL"), ("eta_s", "REAL"), ("options", "TEXT")):
             if column not in columns:
                 self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
@@ -113,20 +114,21 @@ class Store:
     # -- jobs ----------------------------------------------------------------------------
 
     def create_job(self, *, filename: str | None, source_id: str | None = None, source_ext: str | None = None,
-                   source_url: str | None = None) -> dict[str, Any]:
+                   source_url: str | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
         job_id = str(uuid.uuid4())
         now = time.time()
         self._run(
-            "INSERT INTO jobs (job_id, status, source_id, source_ext, source_url, filename, stage, created_at, updated_at)"
-            " VALUES (?, 'pending', ?, ?, ?, ?, 'queued', ?, ?)",
-            (job_id, source_id, source_ext, source_url, filename, now, now),
+            "INSERT INTO jobs (job_id, status, source_id, source_ext, source_url, filename, options, stage, created_at,"
+            " updated_at) VALUES (?, 'pending', ?, ?, ?, ?, ?, 'queued', ?, ?)",
+            (job_id, source_id, source_ext, source_url, filename, json.dumps(options) if options else None, now, now),
         )
         return self.job(job_id)  # type: ignore[return-value]
 
     def job(self, job_id: str) -> dict[str, Any] | None:
         row = self._one("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
-        if row and row["result"]:
-            row["result"] = json.loads(row["result"])
+        if row:
+            row["result"] = json.loads(row["result"]) if row["result"] else None
+            row["options"] = json.loads(row["options"]) if row.get("options") else {}
         return row
 
     def jobs_with_status(self, *statuses: str) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The program a worker process runs: one job, then exit.
 
-``python -m openstrate_nb.local._worker PIPELINE VIDEO WORK_DIR [NAME]`` prints one JSON object
+``python -m openstrate_nb.local._worker PIPELINE VIDEO WORK_DIR [NAME] [--options JSON]`` prints one JSON object
 per line on its original stdout: progress events, then ``done`` or ``failed``. Anything
 the pipeline's libraries print goes to stderr (the job's log), never into the protocol.
 
@@ -12,6 +12,7 @@ parent's ``__main__``, a notebook or a user's script, is never imported again.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -32,8 +33,11 @@ def load_pipeline(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), attr or "reconstruct")
 
 
-def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str], video_name: str | None = None) -> None:
-    """Run the pipeline and write its events to ``out`` (``video_name``: the user's name for the video)."""
+def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str], video_name: str | None = None,
+            options: dict[str, Any] | None = None) -> None:
+    """Run the pipeline and write its events to ``out`` (``video_name``: the user's name for the
+    video; ``options``: the client's, as ``PipelineOptions`` fields, passed only when given)."""
+    from .pipeline import PipelineOptions
     from .pipeline._result import ReconstructionError
 
     def send(event: dict[str, Any]) -> None:
@@ -43,7 +47,12 @@ def run_job(pipeline_spec: str, video_path: Path, work_dir: Path, out: IO[str], 
     report = _Reporter(send)
 
     try:
-        artifacts = load_pipeline(pipeline_spec)(video_path, work_dir, report, video_name=video_name)
+        pipeline = load_pipeline(pipeline_spec)
+        extra = {"options": PipelineOptions(**options)} if options else {}
+        if extra and "options" not in inspect.signature(pipeline).parameters:
+            raise ReconstructionError(f"this server's pipeline ({pipeline_spec}) takes no options; send the video "
+                                      "without them.", "options_not_supported")
+        artifacts = pipeline(video_path, work_dir, report, video_name=video_name, **extra)
         send({"event": "done", "artifacts": {
             "glb": str(artifacts.glb),
             "points": str(artifacts.points) if artifacts.points else None,
@@ -111,7 +120,12 @@ def _die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     _die_with_parent()
-    args = argv if argv is not None else sys.argv[1:]
+    args = list(argv if argv is not None else sys.argv[1:])
+    options = None
+    if "--options" in args:
+        at = args.index("--options")
+        options = json.loads(args[at + 1])
+        del args[at:at + 2]
     pipeline_spec, video, work_dir = args[:3]
     video_name = args[3] if len(args) > 3 else None
     # The protocol keeps the real stdout; everything else printed goes to stderr.
@@ -121,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         os.nice(10)  # the API and the notebook stay responsive on a 2-core laptop
     except (AttributeError, OSError):
         pass
-    run_job(pipeline_spec, Path(video), Path(work_dir), protocol, video_name)
+    run_job(pipeline_spec, Path(video), Path(work_dir), protocol, video_name, options)
     protocol.close()
 
 

@@ -13,6 +13,7 @@ from ._render import (
     SAMPLE_RENDER,
     SAMPLE_TRAJECTORY,
     Box,
+    FloorMarker,
     GroundTruth,
     Scene,
     Sphere,
@@ -32,7 +33,7 @@ from ._render import (
 from ._score import distance_to_scene, evaluate, sample_surface, umeyama, visible_mask
 
 __all__ = [
-    "SAMPLE_RENDER", "SAMPLE_TRAJECTORY", "Box", "GroundTruth", "Scene", "Sphere", "Trajectory",
+    "SAMPLE_RENDER", "SAMPLE_TRAJECTORY", "Box", "FloorMarker", "GroundTruth", "Scene", "Sphere", "Trajectory",
     "depth_map", "distance_to_scene", "evaluate", "intrinsics", "look_at", "make_scene", "orbit_trajectory",
     "render", "render_sample", "render_video", "sample_ground_truth", "sample_surface", "umeyama",
     "visible_mask", "walkthrough_trajectory", "yaw_matrix",

@@ -137,11 +137,29 @@ class Sphere:
 
 
 @dataclass
+class FloorMarker:
+    """A printed ArUco marker (DICT_4X4_50) lying on the floor, on a white sheet."""
+
+    center: np.ndarray  # (2,) world x, z, metres
+    side: float  # the black square's side, metres
+    yaw: float
+    marker_id: int
+
+    def cells(self) -> np.ndarray:
+        """6 x 6 booleans, True where black (the 4 x 4 code inside a one-cell black border)."""
+        import cv2
+
+        dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+        return cv2.aruco.generateImageMarker(dictionary, self.marker_id, 6, borderBits=1) < 128
+
+
+@dataclass
 class Scene:
     floor_half: float
     boxes: list[Box]
     spheres: list[Sphere]
     textures: list[np.ndarray]
+    markers: list[FloorMarker] = field(default_factory=list)
     texels_per_metre: float = 160.0
     mips: list = field(default_factory=list)  # per texture, its mip levels (built on first use)
     light: np.ndarray = field(default_factory=lambda: np.array([0.4, 1.0, 0.25]) / np.linalg.norm([0.4, 1.0, 0.25]))
@@ -315,6 +333,8 @@ def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray, pixel_angle: float
     color[idx] = _sample_texture(scene.mips[0], p[idx, 0] * floor_tpm, p[idx, 2] * floor_tpm,
                                  footprint(tf[idx], dirs[idx, 1], floor_tpm))
     normal[idx] = [0, 1, 0]
+    for marker in scene.markers:
+        _paint_marker(marker, p[idx], color, idx)
 
     for b in scene.boxes:
         # Only rays through the bounding sphere need the (costlier) slab test.
@@ -382,6 +402,22 @@ def _cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray, pixel_angle: float
     up = np.clip(dirs[sky, 1], -1, 1)
     color[sky] = np.stack([0.70 + 0.1 * up, 0.78 + 0.1 * up, 0.88 + 0.1 * up], axis=1)
     return best, color
+
+
+def _paint_marker(marker: FloorMarker, points: np.ndarray, color: np.ndarray, idx: np.ndarray) -> None:
+    """Floor hits on the marker's sheet take its black and white (the renderer's supersampling
+    antialiases the cell edges)."""
+    c, s = math.cos(marker.yaw), math.sin(marker.yaw)
+    dx, dz = points[:, 0] - marker.center[0], points[:, 2] - marker.center[1]
+    u = (c * dx - s * dz) / marker.side + 0.5  # 0..1 across the black square
+    v = (s * dx + c * dz) / marker.side + 0.5
+    on_sheet = (u > -0.3) & (u < 1.3) & (v > -0.3) & (v < 1.3)
+    inside = on_sheet & (u >= 0) & (u < 1) & (v >= 0) & (v < 1)
+    color[idx[on_sheet]] = 0.92  # white paper
+    cells = marker.cells()
+    black = np.zeros(len(points), bool)
+    black[inside] = cells[(v[inside] * 6).astype(int), (u[inside] * 6).astype(int)]
+    color[idx[black]] = 0.05
 
 
 def _camera_rays(K: np.ndarray, width: int, height: int, ss: int) -> np.ndarray:

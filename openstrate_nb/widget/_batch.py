@@ -18,17 +18,12 @@ import anywidget
 import traitlets as t
 
 from ..api import VIDEO_EXTENSIONS, Job, JobStatus, OpenStrate, WaitTimeout
+from ._front_end import front_end
 from ._meters import job_elapsed
 from ._reconstruction import Reconstruction, Source
 
 __all__ = ["BatchWidget", "reconstruct_many", "video_sources"]
 
-_STATIC = Path(__file__).resolve().parent.parent / "static"
-_MISSING_FRONT_END = """
-export default { render({ el }) {
-  el.textContent = "openstrate_nb's front end is not built: run `cd js && npm ci && npm run build`.";
-} };
-"""
 #: what a row shows, of everything a Reconstruction reports
 _ROW_KEYS = ("phase", "status", "stage", "percent", "eta", "error", "notice", "job_id", "mesh_faces", "from_cache")
 _DISPATCH_TICK = 0.1
@@ -91,7 +86,7 @@ class BatchWidget(anywidget.AnyWidget):
     >>> batch.wait(); batch.to_records()
     """
 
-    _esm = _STATIC / "batch.js" if (_STATIC / "batch.js").is_file() else _MISSING_FRONT_END
+    _esm = front_end("batch.js")
 
     #: one dict per video: name, phase, status, stage, percent, eta, error, notice, job_id, mesh_faces, from_cache
     rows = t.List(t.Dict()).tag(sync=True)
@@ -100,12 +95,16 @@ class BatchWidget(anywidget.AnyWidget):
 
     def __init__(self, videos: Any, *, base_url: str | None = None, client: OpenStrate | None = None,
                  concurrency: int = 2, force: bool = False, cache: bool = True, poll_interval: float = 2.0,
-                 **kwargs: Any):
+                 options: dict[str, Any] | None = None, **kwargs: Any):
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency={concurrency!r}: give how many videos run at once, 1 or more.")
         if client is not None and base_url is not None:
             raise ValueError("Give base_url= or client=, not both (the client already has a base URL).")
+        if options is not None and not isinstance(options, dict):
+            raise TypeError('options must be a dict, such as {"marker_size_m": 0.1} for a printed scale marker.')
         sources = video_sources(videos)
+        for source in sources:
+            source.options = dict(options) if options else None
         super().__init__(concurrency=concurrency, **kwargs)
         self._owns_client = client is None
         self._client = client if client is not None else OpenStrate(base_url)
@@ -175,13 +174,14 @@ class BatchWidget(anywidget.AnyWidget):
 
     def cancel(self) -> None:
         """Stop every video not yet ended (the server's jobs too); finished ones stay."""
-        self._stop.set()
-        for index, run in enumerate(self._runs):
-            if run.is_alive():
-                run.cancel_event.set()
-            elif not run.done.is_set():
-                run.done.set()
-                self._update_row(index, {"phase": "cancelled", "notice": "Cancelled before it started."})
+        with self._lock:
+            self._stop.set()
+            for index, run in enumerate(self._runs):
+                if run.is_alive():
+                    run.cancel_event.set()
+                elif not run.done.is_set():
+                    run.done.set()  # never started, and now never will
+                    self._update_row(index, {"phase": "cancelled", "notice": "Cancelled before it started."})
 
     def close(self) -> None:
         if not hasattr(self, "_runs"):  # refused in __init__: nothing was started
@@ -197,11 +197,14 @@ class BatchWidget(anywidget.AnyWidget):
 
     def _dispatch(self) -> None:
         waiting = list(self._runs)
-        while waiting and not self._stop.is_set():
-            running = sum(1 for run in self._runs if run.is_alive())
-            while waiting and running < self.concurrency:
-                waiting.pop(0).start()
-                running += 1
+        while waiting:
+            with self._lock:  # cancel() decides under the same lock which runs never start
+                if self._stop.is_set():
+                    return
+                running = sum(1 for run in self._runs if run.is_alive())
+                while waiting and running < self.concurrency:
+                    waiting.pop(0).start()
+                    running += 1
             time.sleep(_DISPATCH_TICK)
 
     def _update_row(self, index: int, changes: dict[str, Any]) -> None:
@@ -227,12 +230,13 @@ def _job_seconds(job: Job | None) -> float | None:
 
 def reconstruct_many(videos: Any, *, base_url: str | None = None, client: OpenStrate | None = None,
                      concurrency: int = 2, force: bool = False, cache: bool = True,
-                     poll_interval: float = 2.0) -> BatchWidget:
+                     poll_interval: float = 2.0, options: dict[str, Any] | None = None) -> BatchWidget:
     """Reconstruct many videos (paths, http(s) URLs, or a folder of videos), ``concurrency`` at once.
 
     Returns a :class:`BatchWidget` at once (display it for one row per video and an overall
     bar); ``.wait()`` blocks until all have ended, ``.to_records()`` gives a table. Videos
     already reconstructed on this server attach to their jobs (``force=True`` runs them again).
+    ``options`` go with every video's job, e.g. ``{"marker_size_m": 0.1}``.
     """
     return BatchWidget(videos, base_url=base_url, client=client, concurrency=concurrency, force=force,
-                       cache=cache, poll_interval=poll_interval)
+                       cache=cache, poll_interval=poll_interval, options=options)

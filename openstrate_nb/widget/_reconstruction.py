@@ -10,6 +10,7 @@ The thread talks to the server only through the client, and to the widget only t
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -90,6 +91,14 @@ class Source:
     temporary: bool = False
     #: the server's copy of the video once uploaded, so a Retry need not upload again
     upload_url: str | None = None
+    #: the job's options (``{"marker_size_m": 0.1}``), sent only when given
+    options: dict[str, Any] | None = None
+
+    def cache_key(self) -> str | None:
+        """The video's key in the cache; with options, a key of its own (other options, another job)."""
+        if self.video_key is None or not self.options:
+            return self.video_key
+        return f"{self.video_key}+{json.dumps(self.options, sort_keys=True)}"
 
     def discard_temporary(self) -> None:
         if self.temporary and self.path is not None:
@@ -168,16 +177,16 @@ class Reconstruction(threading.Thread):
     def _job_id(self) -> str:
         s = self.source
         if s.upload_url and self.retry:
-            return self._submit(s.upload_url, s.video_key)
+            return self._submit(s.upload_url, s.cache_key())
         if s.job_id and not self.force and (s.temporary or s.path is None) and not s.video_url:
             return s.job_id  # a picked video already has its job (a Retry after a failed download)
         if s.video_url:
             s.video_key = s.video_key or cache.url_key(s.video_url)
-            return self._cached_job(s.video_key) or self._submit(s.video_url, s.video_key)
+            return self._cached_job(s.cache_key()) or self._submit(s.video_url, s.cache_key())
         if s.path is not None:
             self.sink._set(phase="hashing", notice="Checking the cache…")
             s.video_key = s.video_key or cache.file_sha256(s.path)
-            return self._cached_job(s.video_key) or self._upload(s.video_key)
+            return self._cached_job(s.cache_key()) or self._upload(s.cache_key())
         if s.job_id:
             return s.job_id
         raise ValueError("Nothing to reconstruct: give a video path, video_url= or job_id=.")
@@ -207,7 +216,7 @@ class Reconstruction(threading.Thread):
             if snap is not None:
                 self.sink._set(server_hop=snap)
 
-        upload = self.client.upload(s.path, filename=s.filename, on_progress=progress)
+        upload = self.client.upload(s.path, filename=s.filename, on_progress=progress, options=s.options)
         self.sink._set(server_hop=meter.snapshot())
         s.upload_url = upload.url
         if upload.job_id:
@@ -221,7 +230,7 @@ class Reconstruction(threading.Thread):
     def _submit(self, video_url: str, video_key: str | None) -> str:
         self._check()
         self.sink._set(phase="submitting", notice="")
-        job = self.client.reconstruct(video_url, filename=self.source.filename)
+        job = self.client.reconstruct(video_url, filename=self.source.filename, options=self.source.options)
         if video_key:
             self._remember(video_key, job.job_id)
         return job.job_id

@@ -27,6 +27,7 @@ from .._contract import size_text
 from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, JobStatus, MissingFileError, OpenStrate, OpenStrateError, WaitTimeout
 from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
 from ._reconstruction import Reconstruction, Source, cached_job_record
+from ._front_end import front_end
 from ._meters import TransferMeter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,12 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ReconstructWidget"]
 
-_STATIC = Path(__file__).resolve().parent.parent / "static"
-_MISSING_FRONT_END = """
-export default { render({ el }) {
-  el.textContent = "openstrate_nb's front end is not built: run `cd js && npm ci && npm run build`.";
-} };
-"""
 # One list of phases for the kernel and the page (js/src/widget imports the same file).
 _PHASES = json.loads((Path(__file__).with_name("phases.json")).read_text("utf-8"))
 _BUSY_PHASES = frozenset(_PHASES["busy"])
@@ -53,11 +48,6 @@ _VIEW_HEIGHT = 420
 
 class _Busy(RuntimeError):
     """A second video was picked while the first is still on its way."""
-
-
-def _front_end() -> Any:
-    built = _STATIC / "widget.js"
-    return built if built.is_file() else _MISSING_FRONT_END
 
 
 class ReconstructWidget(anywidget.AnyWidget):
@@ -73,7 +63,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     The same video on the same server attaches to its finished job (``force=True`` runs it again).
     """
 
-    _esm = _front_end()
+    _esm = front_end("widget.js")
     #: the most recently created widget, for ``%openstrate export``
     _latest: weakref.ReferenceType[ReconstructWidget] | None = None
 
@@ -115,8 +105,12 @@ class ReconstructWidget(anywidget.AnyWidget):
     def __init__(self, video: str | os.PathLike[str] | None = None, *, video_url: str | None = None,
                  job_id: str | None = None, base_url: str | None = None, client: OpenStrate | None = None,
                  force: bool = False, cache: bool = True, poll_interval: float = 2.0,
-                 max_faces: int = DEFAULT_MAX_FACES, **kwargs: Any):
+                 max_faces: int = DEFAULT_MAX_FACES, options: dict[str, Any] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        if options is not None and not isinstance(options, dict):
+            raise TypeError('options must be a dict, such as {"marker_size_m": 0.1} for a printed scale marker.')
+        #: the server-side options every video of this widget is sent with
+        self._options = dict(options or {})
         if client is not None and base_url is not None:
             raise ValueError("Give base_url= or client=, not both (the client already has a base URL).")
         self._owns_client = client is None
@@ -200,6 +194,17 @@ class ReconstructWidget(anywidget.AnyWidget):
         if source is None or source.video_url or source.path is None:
             return None
         return source.video_key
+
+    def set_scale(self, point_a: Any, point_b: Any, metres: float) -> trimesh.Trimesh:
+        """Give the result real-world size: ``point_a`` and ``point_b`` (on the mesh) are
+        ``metres`` apart. ``w.mesh`` becomes the scaled copy (``mesh_summary`` then reports
+        metres); the copy is returned."""
+        from ..scale import scale_mesh
+
+        if self._mesh is None:
+            raise RuntimeError("There is no result to scale yet: wait() for the reconstruction first.")
+        self._mesh = scale_mesh(self._mesh, point_a, point_b, metres)
+        return self._mesh
 
     def export_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
         """Write one self-contained HTML page of the result that opens offline, from disk."""
@@ -340,6 +345,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     def _start(self, source: Source, *, force: bool | None = None, retry: bool = False) -> None:
         if self._reconstruction is not None and self._reconstruction.is_alive():
             raise RuntimeError("This widget is already working on a video; wait() for it or create another widget.")
+        source.options = source.options or self._options or None
         self._source = source
         self._scene_box.children = ()
         self._job = self._mesh = self._mesh_path = self._preview_png = None
@@ -452,7 +458,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     def _attach_or_receive(self, receiver: ChunkReceiver, sha256: str) -> None:
         """Attach to the job the cache knows for the browser's hash, or ask for the bytes."""
         try:
-            known = cached_job_record(self._client, sha256)
+            known = cached_job_record(self._client, Source(video_key=sha256, options=self._options or None).cache_key())
         except OpenStrateError:
             known = None  # the server is unreachable now: receive the bytes; the run will say so
         with self._lock:

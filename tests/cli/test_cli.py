@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -170,3 +171,13 @@ def test_reconstruct_several_videos_runs_them_side_by_side_and_names_the_failure
     assert "2 of 3 reconstructed; 1 failed:" in out.stdout
     assert "three.mp4: not sent:" in out.stdout and "is not a video inside" in out.stdout
     assert "one.mp4: complete" in out.stdout and "two.mp4: complete" in out.stdout
+
+
+def test_reconstruct_with_a_marker_size_sends_it_with_the_job(start_server, video, tmp_path):
+    server = start_server(pipeline="_pipelines:options_pipeline")
+    out = run_cli("reconstruct", str(video), "--marker-size", "0.1", "--out", str(tmp_path), base_url=server.base_url)
+    assert out.returncode == 0, out.stderr
+    job_id = out.stdout.split("job ", 1)[1].split()[0]
+    status = run_cli("status", job_id, "--json", base_url=server.base_url)
+    document = json.loads(status.stdout)
+    assert document["options"] == {"marker_size_m": 0.1} and document["stats"]["marker_size_m"] == 0.1

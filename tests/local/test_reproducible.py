@@ -1,8 +1,8 @@
 """The same video gives the same files, says how they were made, and can be proven again.
 
-Two ``openstrate-nb serve`` processes (their own ports and data directories, one and two
-workers) reconstruct the bundled sample with the real pipeline at the same time; their GLB,
-points and cameras must be the same bytes. ``openstrate-nb verify`` then reconstructs the
+Three ``openstrate-nb serve`` processes (their own ports and data directories: one and two
+local workers, and a Dask LocalCluster of one worker process) reconstruct the bundled sample
+with the real pipeline at the same time; their GLB, points and cameras must be the same bytes. ``openstrate-nb verify`` then reconstructs the
 sample a third time, in its own process, and must say the result is reproduced.
 """
 
@@ -32,10 +32,11 @@ def _sha256(data: bytes) -> str:
 
 
 @pytest.fixture(scope="module")
-def two_servers(tmp_path_factory):
-    """The sample reconstructed by two server processes at once: {workers: (job, {kind: bytes})}."""
-    servers = {workers: ServerProcess(tmp_path_factory.mktemp(f"repro-{workers}"), "--workers", str(workers)).start()
-               for workers in (1, 2)}
+def servers(tmp_path_factory):
+    """The sample reconstructed by three server processes at once: {1 | 2 | "dask": (job, {kind: bytes}, polls)}."""
+    options = {1: ("--workers", "1"), 2: ("--workers", "2"), "dask": ("--dask", "local:1")}
+    servers = {name: ServerProcess(tmp_path_factory.mktemp(f"repro-{name}"), *args).start()
+               for name, args in options.items()}
 
     def reconstruct(server: ServerProcess):
         with OpenStrate(server.base_url, poll_interval=0.5) as client:
@@ -46,7 +47,7 @@ def two_servers(tmp_path_factory):
             return job, files, seen
 
     try:
-        with ThreadPoolExecutor(2) as pool:
+        with ThreadPoolExecutor(len(servers)) as pool:
             done = dict(zip(servers, pool.map(reconstruct, servers.values())))
         yield done
     finally:
@@ -54,16 +55,23 @@ def two_servers(tmp_path_factory):
             server.stop()
 
 
-def test_two_server_processes_give_the_same_bytes(two_servers):
-    (_, one, _), (_, two, _) = two_servers[1], two_servers[2]
+def test_three_server_processes_give_the_same_bytes(servers):
+    (_, one, _), (_, two, _) = servers[1], servers[2]
     for kind in ("glb_asset", "points", "cameras"):
-        assert _sha256(one[kind]) == _sha256(two[kind]), f"{kind} differs between the two servers"
+        assert _sha256(one[kind]) == _sha256(two[kind]), f"{kind} differs between one and two workers"
 
 
-def test_the_glb_and_the_job_document_say_how_the_result_was_made(two_servers):
+def test_a_dask_cluster_gives_the_bytes_of_local_workers(servers):
+    (_, local, _), (job, on_dask, _) = servers[1], servers["dask"]
+    for kind in ("glb_asset", "points", "cameras"):
+        assert _sha256(local[kind]) == _sha256(on_dask[kind]), f"{kind} differs between local workers and Dask"
+    assert job.extra["attempts"] == 1
+
+
+def test_the_glb_and_the_job_document_say_how_the_result_was_made(servers):
     import pycolmap
 
-    job, files, _ = two_servers[1]
+    job, files, _ = servers[1]
     record = provenance(files["glb_asset"])
     video = sample_video()
     assert record["video"] == {"sha256": _sha256(video.read_bytes()), "size": video.stat().st_size,
@@ -91,8 +99,8 @@ def test_the_glb_and_the_job_document_say_how_the_result_was_made(two_servers):
     assert video.name in line and record["geometry_sha256"][:12] in line and "seed 0" in line
 
 
-def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_left(two_servers):
-    for job, _, seen in two_servers.values():
+def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_left(servers):
+    for job, _, seen in servers.values():
         running = [j for j in seen if j.status == "processing" and j.step]
         assert len(running) >= 20
         shares = [j.progress for j in seen if j.progress is not None]
@@ -108,18 +116,18 @@ def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_
         assert any(j.step == "Step 5 of 9: placing cameras" for j in running)
 
 
-def test_verify_reproduces_a_result_in_a_process_of_its_own(two_servers, tmp_path):
+def test_verify_reproduces_a_result_in_a_process_of_its_own(servers, tmp_path):
     glb = tmp_path / "walk.glb"
-    glb.write_bytes(two_servers[2][1]["glb_asset"])
+    glb.write_bytes(servers[2][1]["glb_asset"])
     done = subprocess.run([sys.executable, "-m", "openstrate_nb.cli", "verify", str(glb), str(sample_video())],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Reproduced: the re-run gave walk.glb bit for bit" in done.stdout
 
 
-def test_verify_names_the_video_when_it_is_another_one(two_servers, tmp_path):
+def test_verify_names_the_video_when_it_is_another_one(servers, tmp_path):
     glb = tmp_path / "walk.glb"
-    glb.write_bytes(two_servers[1][1]["glb_asset"])
+    glb.write_bytes(servers[1][1]["glb_asset"])
     other = tmp_path / "other.mp4"
     other.write_bytes(sample_video().read_bytes() + b"\0")
     outcome = verify(glb, other)
@@ -147,10 +155,10 @@ def test_results_without_provenance_are_refused_in_one_sentence(tmp_path):
         verify(made_elsewhere, tmp_path / "missing.mp4")
 
 
-def test_the_exported_page_says_how_the_mesh_was_made(two_servers, tmp_path):
+def test_the_exported_page_says_how_the_mesh_was_made(servers, tmp_path):
     from openstrate_nb import export_html
 
-    glb = two_servers[1][1]["glb_asset"]
+    glb = servers[1][1]["glb_asset"]
     record = provenance(glb)
     text = export_html(glb, tmp_path / "walk.html").read_text(encoding="utf-8")
     for shown in (record["video"]["sha256"], record["geometry_sha256"], f"openstrate_nb {__version__}",

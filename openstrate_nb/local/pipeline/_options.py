@@ -53,6 +53,10 @@ class PipelineOptions:
     #: files byte for byte. None: COLMAP's clock seeds and thread-order image ids, a result
     #: that differs from run to run (no faster; see benchmarks/README.md).
     seed: int | None = 0
+    #: The printed side, in metres, of the ArUco markers (DICT_4X4_50, ``openstrate-nb marker``)
+    #: filmed with the scene: the result is then scaled to metres. None: the result keeps the
+    #: reconstruction's own units (markers are still looked for and reported).
+    marker_size_m: float | None = None
 
     def threads(self) -> int:
         return self.num_threads if self.num_threads > 0 else max(1, os.cpu_count() or 1)

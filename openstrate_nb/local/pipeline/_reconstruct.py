@@ -84,10 +84,12 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     progress.expect(forecast(footage.frames, keys.size, len(keys.names), len(sparse.names), opts))
     record["stages"]["sfm"] = array_digest(np.array([keys.frame_index[n] for n in sparse.names]), sparse.K,
                                            sparse.dist, sparse.world_from_camera, sparse.points)
+    scale = measure_scale(keys, sparse, opts)
+    record["scale"] = {"units": "m", **scale.stats(opts.marker_size_m)["scale"]} if scale.factor else {"units": "unknown"}
     views, dense_stats = dense_depth(keys, sparse, opts, progress)
     record["stages"]["depth"] = array_digest(np.array([v.key for v in views]), *(v.depth for v in views))
     mesh = fuse_and_mesh(views, opts, progress)
-    files = export_result(work_dir, keys, sparse, mesh, progress, record)
+    files = export_result(work_dir, keys, sparse, mesh, progress, record, scale.factor or 1.0)
 
     seconds = dict(progress.seconds)
     seconds["total"] = time.monotonic() - t_all
@@ -100,6 +102,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
         "registered": len(sparse.names), "points": int(len(sparse.points)), "sfm_attempts": sparse.attempts,
         **dense_stats, "voxel_size": mesh.voxel, "vertices": int(len(mesh.verts)), "faces": int(len(mesh.faces)),
         "largest_piece_share": round(mesh.largest_share, 4),
+        **scale.stats(opts.marker_size_m),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
     return Artifacts(glb=files["glb"], points=files["points"], cameras=files["cameras"], stats=stats,
@@ -271,6 +274,15 @@ def structure_from_motion(keys: Keyframes, work_dir: Path, opts: PipelineOptions
     return result
 
 
+def measure_scale(keys: Keyframes, sparse, opts: PipelineOptions):
+    """Metres per unit from the printed markers in the placed keyframes (see ``scale.py``)."""
+    from .scale import marker_scale
+
+    K = sparse.K.astype(np.float64).copy()
+    K[:2, 2] -= 0.5  # COLMAP's pixel-corner origin to OpenCV's pixel centres, where markers are found
+    return marker_scale(keys.rgb, sparse.names, sparse.world_from_camera, K, sparse.dist, opts.marker_size_m)
+
+
 def dense_depth(keys: Keyframes, sparse, opts: PipelineOptions, progress: Progress):
     """A depth map for (at most ``max_depth_views``) registered keyframes, matched against
     their best neighbours, then cross-checked between views."""
@@ -375,13 +387,15 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
 
 
 def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress,
-                  record: dict) -> dict[str, Path]:
-    """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera path."""
+                  record: dict, metres_per_unit: float = 1.0) -> dict[str, Path]:
+    """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera
+    path, upright and scaled by ``metres_per_unit`` (1: the reconstruction's own units)."""
     from . import outputs
 
     with progress.stage("export", 3):
         poses = sparse.world_from_camera
         T = outputs.upright_transform(poses, sparse.points)
+        T[:3] *= metres_per_unit  # glTF's unit is the metre: a marker-scaled GLB is a correct one
         glb = work_dir / "mesh.glb"
         # The digest of exactly what the GLB stores: float32 positions, uint32 indices, RGB.
         verts, faces = outputs.apply(T, mesh.verts).astype(np.float32), mesh.faces.astype(np.uint32)
@@ -396,6 +410,7 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress:
         frames = []
         for name, pose in zip(sparse.names, poses):
             m = T @ pose
+            m[:3, :3] /= metres_per_unit  # a camera's axes stay unit vectors; only its position scales
             frames.append({
                 "frame_index": keys.frame_index[name], "time_s": round(float(keys.time_s[name]), 6),
                 "width": int(w), "height": int(h),

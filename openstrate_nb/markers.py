@@ -1,0 +1,109 @@
+"""Printed scale markers: the sheet to print, and finding its corners in a picture.
+
+A marker is an ArUco square from OpenCV's ``DICT_4X4_50``: any of its 50 ids counts, the
+side printed on the sheet is what the reconstruction scales to. Both functions need the
+``local`` extra (OpenCV).
+
+    marker_sheet("marker.pdf", size_m=0.10)       # print at 100%, then film it with the scene
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MARKER_DICTIONARY", "Marker", "marker_sheet", "find_markers"]
+
+MARKER_DICTIONARY = "DICT_4X4_50"
+_DPI = 300
+_PAPERS_MM = {"A4": (210.0, 297.0), "letter": (215.9, 279.4)}
+_MARGIN_MM = 20.0
+
+
+def _aruco():
+    try:
+        import cv2
+    except ImportError as exc:  # pragma: no cover - the local extra brings it
+        raise ImportError('markers need OpenCV, from the local extra: pip install "openstrate_nb[local]"') from exc
+    return cv2, cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, MARKER_DICTIONARY))
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One marker seen in a picture: its id and its four corners (pixels, clockwise from
+    the marker's own top left), as OpenCV's ArUco detector finds them."""
+
+    id: int
+    corners: np.ndarray  # (4, 2) float
+
+
+def _px(mm: float) -> int:
+    return int(round(mm / 25.4 * _DPI))
+
+
+def marker_sheet(path: str | os.PathLike[str], size_m: float = 0.10, *, marker_id: int = 0,
+                 paper: str = "A4") -> Path:
+    """Write a printable sheet (PDF, or PNG by the suffix) with one marker of side ``size_m``.
+
+    The sheet states the marker's dictionary, id and side, and carries a 10 cm ruler, so a
+    printer that scaled the page is caught with a ruler before filming.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    if paper not in _PAPERS_MM:
+        raise ValueError(f"paper={paper!r}: choose one of {', '.join(_PAPERS_MM)}.")
+    width_mm, height_mm = _PAPERS_MM[paper]
+    largest = min(width_mm, height_mm - 80.0) - 2 * _MARGIN_MM
+    if isinstance(size_m, bool) or not isinstance(size_m, (int, float)) or not 0.02 <= size_m * 1000 <= largest:
+        raise ValueError(f"size_m={size_m!r}: a marker on {paper} paper can be 0.02 to {largest / 1000:.2f} m wide.")
+    if not isinstance(marker_id, int) or not 0 <= marker_id < 50:
+        raise ValueError(f"marker_id={marker_id!r}: {MARKER_DICTIONARY} has ids 0 to 49.")
+    path = Path(path)
+    if path.suffix.lower() not in (".pdf", ".png"):
+        raise ValueError(f"{path.name}: write the sheet as .pdf (to print) or .png.")
+    cv2, dictionary = _aruco()
+    side_px = _px(size_m * 1000)
+    marker = cv2.aruco.generateImageMarker(dictionary, marker_id, side_px, borderBits=1)
+    page = Image.new("L", (_px(width_mm), _px(height_mm)), 255)
+    left, top = (page.width - side_px) // 2, _px(_MARGIN_MM + 25)
+    page.paste(Image.fromarray(marker), (left, top))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=_px(4.2))
+    small = ImageFont.load_default(size=_px(3.2))
+    x = _px(_MARGIN_MM)
+    draw.text((x, _px(_MARGIN_MM)), f"openstrate_nb scale marker: ArUco {MARKER_DICTIONARY}, id {marker_id}",
+              font=font, fill=0)
+    below = top + side_px + _px(8)
+    lines = [f"The black square is {size_m * 1000:.1f} mm wide. Give the reconstruction marker_size_m={size_m:g}.",
+             "Print at 100% (actual size, no fit to page), check the ruler below, and lay the sheet flat",
+             "where the camera sees it from several sides."]
+    for n, line in enumerate(lines):
+        draw.text((x, below + n * _px(5.5)), line, font=small, fill=0)
+    ruler_y = below + len(lines) * _px(5.5) + _px(8)
+    draw.line([(x, ruler_y), (x + _px(100), ruler_y)], fill=0, width=3)
+    for cm in range(11):
+        tick = _px(4 if cm % 5 == 0 else 2.5)
+        draw.line([(x + _px(cm * 10), ruler_y - tick), (x + _px(cm * 10), ruler_y)], fill=0, width=3)
+    draw.text((x + _px(102), ruler_y - _px(3)), "10 cm", font=small, fill=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".pdf":
+        # Black and white only: a lossless bilevel image, where a JPEG would soften the edges.
+        page.convert("1").save(path, "PDF", resolution=float(_DPI))
+    else:
+        page.save(path, dpi=(_DPI, _DPI))
+    return path
+
+
+def find_markers(image: np.ndarray) -> list[Marker]:
+    """Every ``DICT_4X4_50`` marker in an RGB or grey picture, with sub-pixel corners."""
+    cv2, dictionary = _aruco()
+    grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    parameters = cv2.aruco.DetectorParameters()
+    parameters.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    corners, ids, _ = cv2.aruco.ArucoDetector(dictionary, parameters).detectMarkers(grey)
+    if ids is None:
+        return []
+    return [Marker(int(i), np.asarray(c, dtype=float).reshape(4, 2)) for i, c in zip(ids.ravel(), corners)]
