@@ -1,5 +1,7 @@
 // OpenStrateViewer.mount(element, options): the public entry point.
 
+import { Box3, Vector3 } from 'three';
+import { areaText, boxText, lengthText } from './measure.js';
 import { decodeBase64, fetchBytes } from './source.js';
 import { meshStats, normaliseFormat, parseMesh } from './parse.js';
 import { createStage } from './stage.js';
@@ -21,6 +23,49 @@ function nextFrame() {
       clearTimeout(timer);
       resolve();
     });
+  });
+}
+
+const CLICK_SLOP = 4; // px a press may move and still be a click, not a turn of the view
+
+/** Measure mode: the box and area, then the distance between the last two clicked points. */
+function watchMeasuring(stage, ui, stats, object, on) {
+  const box = new Box3().setFromObject(object);
+  const summary = [`Box ${boxText(box.getSize(new Vector3()), stats.units)}`, `Area ${areaText(stats.area, stats.units)}`];
+  let measuring = false;
+  let points = [];
+  let pressed = null;
+  const show = () => {
+    const lines = [...summary];
+    if (points.length === 1) lines.push('Click a second point');
+    if (points.length === 2) lines.push(`Distance ${lengthText(points[0].distanceTo(points[1]), stats.units)}`);
+    if (points.length === 0) lines.push('Click two points of the mesh');
+    ui.showMeasure(measuring ? lines : []);
+  };
+  const toggle = () => {
+    measuring = !measuring;
+    points = [];
+    stage.setMarks(points);
+    ui.measureButton.setAttribute('aria-pressed', String(measuring));
+    stage.canvas.style.cursor = measuring ? 'crosshair' : '';
+    show();
+  };
+  on(ui.measureButton, 'click', toggle);
+  on(ui.root, 'keydown', (event) => {
+    if ((event.key === 'm' || event.key === 'M') && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      toggle();
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  });
+  on(stage.canvas, 'pointerdown', (event) => { pressed = { x: event.clientX, y: event.clientY }; });
+  on(stage.canvas, 'pointerup', (event) => {
+    if (!measuring || !pressed || Math.hypot(event.clientX - pressed.x, event.clientY - pressed.y) > CLICK_SLOP) return;
+    const point = stage.pick(event.clientX, event.clientY);
+    if (!point) return;
+    points = points.length === 2 ? [point] : [...points, point];
+    stage.setMarks(points);
+    show();
   });
 }
 
@@ -123,7 +168,10 @@ export async function mount(element, options = {}) {
       }
     });
 
-    ui.showReady(meshStats(object));
+    const stats = meshStats(object);
+    ui.showReady(stats);
+    watchMeasuring(stage, ui, stats, object, on);
+    handle.screenPoint = (xyz) => stage && stage.screenPoint(xyz);
     setState(element, 'ready');
     return handle;
   } catch (err) {

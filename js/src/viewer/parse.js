@@ -12,6 +12,7 @@ import {
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
 import { STLLoader } from 'three/examples/jsm/loaders/STLLoader.js';
+import { surfaceArea, unitsOf } from './measure.js';
 
 export const FORMATS = ['glb', 'ply', 'stl'];
 
@@ -159,6 +160,7 @@ async function parseGLB(buffer) {
 
   const group = new Group();
   group.name = 'gltf';
+  group.userData.units = unitsOf(gltf.asset && gltf.asset.extras);
   group.add(root);
   return group;
 }
@@ -183,11 +185,14 @@ export async function parseMesh(buffer, format) {
   }
 }
 
-/** Count vertices and triangles/points of everything under `root`. */
+/** Count vertices and triangles/points of everything under `root`, and the triangles' area
+ * (in the file's units, `units`: 'm' when the file says so). */
 export function meshStats(root) {
   let vertices = 0;
   let triangles = 0;
   let points = 0;
+  let area = 0;
+  root.updateMatrixWorld(true);
   root.traverse((obj) => {
     const geom = obj.geometry;
     if (!geom || !geom.getAttribute) return;
@@ -198,7 +203,10 @@ export function meshStats(root) {
     } else if (obj.isMesh) {
       vertices += pos.count;
       triangles += geom.index ? geom.index.count / 3 : pos.count / 3;
+      const world = geom.clone().applyMatrix4(obj.matrixWorld);
+      area += surfaceArea(world.getAttribute('position').array, world.index ? world.index.array : null);
+      world.dispose();
     }
   });
-  return { vertices, triangles: Math.round(triangles), points };
+  return { vertices, triangles: Math.round(triangles), points, area, units: root.userData.units || 'unknown' };
 }

@@ -2,12 +2,21 @@
 
 import {
   Box3,
+  BufferGeometry,
   Color,
   DirectionalLight,
+  Group,
   HemisphereLight,
+  Line,
+  LineBasicMaterial,
   MathUtils,
+  Mesh,
+  MeshBasicMaterial,
   PerspectiveCamera,
+  Raycaster,
   Scene,
+  SphereGeometry,
+  Vector2,
   Vector3,
   WebGLRenderer,
 } from 'three';
@@ -240,6 +249,49 @@ export function createStage(container, { background } = {}) {
     fit({ keepDirection: false });
   }
 
+  // Measuring: the surface point under a click, where a 3D point shows, and the marks.
+  const raycaster = new Raycaster();
+  const marks = new Group();
+  marks.renderOrder = 10;
+  scene.add(marks);
+
+  /** The nearest surface point of the content under the page point (x, y), or null. */
+  function pick(clientX, clientY) {
+    if (!content) return null;
+    const rect = canvas.getBoundingClientRect();
+    const ndc = new Vector2(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
+    raycaster.setFromCamera(ndc, camera);
+    const hits = raycaster.intersectObject(content, true).filter((hit) => hit.object.isMesh);
+    return hits.length ? hits[0].point.clone() : null;
+  }
+
+  /** Where the 3D point [x, y, z] is drawn, in page coordinates. */
+  function screenPoint([x, y, z]) {
+    const rect = canvas.getBoundingClientRect();
+    const p = new Vector3(x, y, z).project(camera);
+    return { x: rect.left + ((p.x + 1) / 2) * rect.width, y: rect.top + ((1 - p.y) / 2) * rect.height };
+  }
+
+  /** Draw the picked points (dots, joined by a line when there are two). */
+  function setMarks(points) {
+    for (const child of marks.children.splice(0)) {
+      child.geometry.dispose();
+      child.material.dispose();
+    }
+    const box = content ? new Box3().setFromObject(content) : null;
+    const radius = box ? box.getSize(new Vector3()).length() / 150 : 0.01;
+    for (const point of points) {
+      const dot = new Mesh(new SphereGeometry(radius, 16, 12), new MeshBasicMaterial({ color: 0xff3b30, depthTest: false }));
+      dot.position.copy(point);
+      marks.add(dot);
+    }
+    if (points.length === 2) {
+      marks.add(new Line(new BufferGeometry().setFromPoints(points),
+        new LineBasicMaterial({ color: 0xff3b30, depthTest: false })));
+    }
+    needsRender = true;
+  }
+
   function dispose() {
     if (disposed) return;
     disposed = true;
@@ -247,6 +299,7 @@ export function createStage(container, { background } = {}) {
     if (observer) observer.disconnect();
     else window.removeEventListener('resize', resize);
     controls.dispose();
+    setMarks([]);
     if (content) disposeObject(content);
     content = null;
     renderer.dispose();
@@ -255,5 +308,8 @@ export function createStage(container, { background } = {}) {
     canvas.remove();
   }
 
-  return { renderer, scene, camera, controls, canvas, render, resize, fit, setContent, refreshBackground, dispose };
+  return {
+    renderer, scene, camera, controls, canvas, render, resize, fit, setContent, refreshBackground, dispose,
+    pick, screenPoint, setMarks,
+  };
 }

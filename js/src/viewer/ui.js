@@ -80,25 +80,42 @@ export function createUI(element, { name } = {}) {
   } });
   root.appendChild(info);
 
-  const fitButton = h('button', {
-    text: 'Fit',
-    style: {
-      position: 'absolute',
-      top: '8px',
-      right: '8px',
-      padding: '4px 12px',
-      border: '1px solid rgba(255, 255, 255, 0.25)',
-      borderRadius: '6px',
-      background: 'rgba(20, 22, 26, 0.72)',
-      color: '#f2f3f5',
-      font: `12px ${FONT}`,
-      cursor: 'pointer',
-      display: 'none',
-    },
-  });
+  const button = {
+    position: 'absolute',
+    top: '8px',
+    padding: '4px 12px',
+    border: '1px solid rgba(255, 255, 255, 0.25)',
+    borderRadius: '6px',
+    background: 'rgba(20, 22, 26, 0.72)',
+    color: '#f2f3f5',
+    font: `12px ${FONT}`,
+    cursor: 'pointer',
+    display: 'none',
+  };
+  const fitButton = h('button', { text: 'Fit', style: { ...button, right: '8px' } });
   fitButton.type = 'button';
   fitButton.title = 'Fit the mesh to the view (F or double-click)';
   root.appendChild(fitButton);
+
+  const measureButton = h('button', { text: 'Measure', style: { ...button, right: '64px' } });
+  measureButton.type = 'button';
+  measureButton.title = 'Click two points of the mesh to measure their distance (M)';
+  measureButton.setAttribute('aria-pressed', 'false');
+  root.appendChild(measureButton);
+
+  // What measuring shows: the box and area always once on, then the last distance.
+  const measurePanel = h('div', { class: 'openstrate-measure', style: {
+    ...pill,
+    left: '8px',
+    top: '8px',
+    fontSize: '12px',
+    display: 'none',
+    whiteSpace: 'pre-line',
+    maxWidth: 'calc(100% - 160px)',
+  } });
+  measurePanel.setAttribute('role', 'status');
+  measurePanel.setAttribute('aria-live', 'polite');
+  root.appendChild(measurePanel);
 
   element.appendChild(root);
 
@@ -106,6 +123,12 @@ export function createUI(element, { name } = {}) {
     root,
     stage,
     fitButton,
+    measureButton,
+    /** Show the measuring lines (an empty list hides the panel). */
+    showMeasure(lines) {
+      measurePanel.textContent = lines.join('\n');
+      measurePanel.style.display = lines.length ? '' : 'none';
+    },
     showStatus(text) {
       status.textContent = text;
       status.style.display = '';
@@ -123,6 +146,7 @@ export function createUI(element, { name } = {}) {
       status.style.display = 'none';
       info.style.display = 'none';
       fitButton.style.display = 'none';
+      measureButton.style.display = 'none';
       const box = h('div', { style: {
         position: 'absolute',
         inset: '0',
@@ -153,6 +177,7 @@ export function createUI(element, { name } = {}) {
     showReady(stats) {
       status.style.display = 'none';
       fitButton.style.display = '';
+      measureButton.style.display = stats.triangles ? '' : 'none';
       const parts = [];
       if (name) parts.push(name);
       if (stats.vertices) parts.push(`${formatCount(stats.vertices)} vertices`);
