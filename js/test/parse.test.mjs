@@ -19,9 +19,9 @@ test('a PLY with faces is a mesh; without faces, a point cloud', async () => {
     + (faces ? 'element face 2\nproperty list uchar int vertex_indices\n' : '') + 'end_header\n';
   const vertices = '0 0 0\n1 0 0\n1 1 0\n0 1 0\n';
   const mesh = await parseMesh(encode(header(true) + vertices + '3 0 1 2\n3 0 2 3\n'), 'ply');
-  assert.deepEqual(meshStats(mesh), { vertices: 4, triangles: 2, points: 0 });
+  assert.deepEqual(meshStats(mesh), { vertices: 4, triangles: 2, points: 0, area: 1, units: 'unknown' });
   const cloud = await parseMesh(encode(header(false) + vertices), 'ply');
-  assert.deepEqual(meshStats(cloud), { vertices: 0, triangles: 0, points: 4 });
+  assert.deepEqual(meshStats(cloud), { vertices: 0, triangles: 0, points: 4, area: 0, units: 'unknown' });
 });
 
 test('an ASCII STL is read; empty or foreign bytes say what is wrong', async () => {

@@ -104,17 +104,10 @@ export function createUI(element, { name } = {}) {
   root.appendChild(measureButton);
 
   // What measuring shows: the box and area always once on, then the last distance.
-  const measurePanel = h('div', { class: 'openstrate-measure', style: {
-    ...pill,
-    left: '8px',
-    top: '8px',
-    fontSize: '12px',
-    display: 'none',
-    whiteSpace: 'pre-line',
+  const measurePanel = h('div', { class: 'openstrate-measure', role: 'status', 'aria-live': 'polite', style: {
+    ...pill, left: '8px', top: '8px', fontSize: '12px', display: 'none', whiteSpace: 'pre-line',
     maxWidth: 'calc(100% - 160px)',
   } });
-  measurePanel.setAttribute('role', 'status');
-  measurePanel.setAttribute('aria-live', 'polite');
   root.appendChild(measurePanel);
 
   element.appendChild(root);

@@ -84,14 +84,17 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     progress.expect(forecast(footage.frames, keys.size, len(keys.names), len(sparse.names), opts))
     record["stages"]["sfm"] = array_digest(np.array([keys.frame_index[n] for n in sparse.names]), sparse.K,
                                            sparse.dist, sparse.world_from_camera, sparse.points)
+    t_scale = time.monotonic()
     scale = measure_scale(keys, sparse, opts)
+    t_scale = time.monotonic() - t_scale
     record["scale"] = {"units": "m", **scale.stats(opts.marker_size_m)["scale"]} if scale.factor else {"units": "unknown"}
     views, dense_stats = dense_depth(keys, sparse, opts, progress)
     record["stages"]["depth"] = array_digest(np.array([v.key for v in views]), *(v.depth for v in views))
     mesh = fuse_and_mesh(views, opts, progress)
-    files = export_result(work_dir, keys, sparse, mesh, progress, record, scale.factor or 1.0)
+    files = export_result(work_dir, keys, sparse, mesh, progress, record, scale.factor)
 
     seconds = dict(progress.seconds)
+    seconds["scale"] = t_scale  # finding the markers (within no stage of its own: it takes little)
     seconds["total"] = time.monotonic() - t_all
     w, h = keys.size
     stats = {
@@ -387,15 +390,17 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
 
 
 def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress,
-                  record: dict, metres_per_unit: float = 1.0) -> dict[str, Path]:
+                  record: dict, metres_per_unit: float | None = None) -> dict[str, Path]:
     """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera
-    path, upright and scaled by ``metres_per_unit`` (1: the reconstruction's own units)."""
+    path, upright, and in metres when ``metres_per_unit`` is known (else in the
+    reconstruction's own units)."""
     from . import outputs
 
     with progress.stage("export", 3):
         poses = sparse.world_from_camera
         T = outputs.upright_transform(poses, sparse.points)
-        T[:3] *= metres_per_unit  # glTF's unit is the metre: a marker-scaled GLB is a correct one
+        scale = metres_per_unit or 1.0
+        T[:3] *= scale  # glTF's unit is the metre: a marker-scaled GLB is a correct one
         glb = work_dir / "mesh.glb"
         # The digest of exactly what the GLB stores: float32 positions, uint32 indices, RGB.
         verts, faces = outputs.apply(T, mesh.verts).astype(np.float32), mesh.faces.astype(np.uint32)
@@ -410,7 +415,7 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress:
         frames = []
         for name, pose in zip(sparse.names, poses):
             m = T @ pose
-            m[:3, :3] /= metres_per_unit  # a camera's axes stay unit vectors; only its position scales
+            m[:3, :3] /= scale  # a camera's axes stay unit vectors; only its position scales
             frames.append({
                 "frame_index": keys.frame_index[name], "time_s": round(float(keys.time_s[name]), 6),
                 "width": int(w), "height": int(h),
@@ -418,7 +423,7 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress:
                 "world_from_camera": [[float(x) for x in row] for row in m],
             })
         cameras_path = work_dir / "cameras.json"
-        outputs.write_cameras(cameras_path, frames)
+        outputs.write_cameras(cameras_path, frames, "m" if metres_per_unit else "arbitrary")
         progress("export", 3, 3)
     return {"glb": glb, "points": points_path, "cameras": cameras_path}
 

@@ -155,5 +155,6 @@ def write_ply_points(path: Path, points: np.ndarray, colors: np.ndarray) -> None
         fh.write(rec.tobytes())
 
 
-def write_cameras(path: Path, frames: list[dict]) -> None:
-    path.write_text(json.dumps({"units": "arbitrary", "frames": frames}, indent=1))
+def write_cameras(path: Path, frames: list[dict], units: str = "arbitrary") -> None:
+    """The camera path; ``units`` is "m" once markers gave the scale, else "arbitrary"."""
+    path.write_text(json.dumps({"units": units, "frames": frames}, indent=1))

@@ -91,7 +91,9 @@ def test_a_walkthrough_with_markers_on_its_floor_comes_out_in_metres(tmp_path):
                       options=PipelineOptions(marker_size_m=0.3))
     assert art.stats["units"] == "m", art.stats.get("scale_note")
     assert set(art.stats["scale"]["marker_ids"]) == {0, 7} and art.stats["scale"]["views"] >= 4
-    frames = json.loads(art.cameras.read_text())["frames"]
+    cameras = json.loads(art.cameras.read_text())
+    assert cameras["units"] == "m"
+    frames = cameras["frames"]
     recovered = np.array([np.array(f["world_from_camera"])[:3, 3] for f in frames])
     true_centres = truth.trajectory.world_from_camera[[f["frame_index"] for f in frames], :3, 3]
     scale, _, _ = scenes.umeyama(recovered, true_centres)
@@ -100,3 +102,8 @@ def test_a_walkthrough_with_markers_on_its_floor_comes_out_in_metres(tmp_path):
     rotations = np.array([np.array(f["world_from_camera"])[:3, :3] for f in frames])
     np.testing.assert_allclose(np.linalg.det(rotations), 1.0, atol=1e-6)
     assert art.provenance["scale"]["units"] == "m" and art.provenance["options"]["marker_size_m"] == 0.3
+    # The GLB says so too: mesh_summary and the viewer read metres from it.
+    from openstrate_nb import load_glb, mesh_scale, mesh_summary
+
+    mesh = load_glb(art.glb)
+    assert mesh_scale(mesh)["method"] == "marker" and mesh_summary(mesh)["units"] == "m"
