@@ -72,7 +72,8 @@ class JobRunner:
         self.time_limit = time_limit
         self.max_attempts = max_attempts
         self._fetch = fetch
-        self._queue: queue.Queue[tuple[str, bool]] = queue.Queue()
+        #: (job id, follow a run the cluster has) items; None wakes a runner thread to stop
+        self._queue: queue.Queue[tuple[str, bool] | None] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         #: jobs ended while an attempt was out: cancelled, or failed for too many restarts
@@ -117,6 +118,8 @@ class JobRunner:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the attempts out; their jobs stay ``processing`` until ``recover``."""
         self._stop.set()
+        for _ in self._threads:
+            self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout)
         self.executor.close()
@@ -151,11 +154,12 @@ class JobRunner:
     # -- the loop --------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                job_id, resume = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
+        # A blocking wait: an idle runner thread costs nothing, even 64 of them (a cluster's).
+        while True:
+            item = self._queue.get()
+            if item is None or self._stop.is_set():
+                return  # a job taken here stays pending in the store: the next start runs it
+            job_id, resume = item
             try:
                 self._run(job_id, resume)
             except Exception:  # a bug here must not stop the runner thread
