@@ -39,7 +39,7 @@ def run(name: str, scratch: Path) -> dict:
     scene.markers = MARKERS
     trajectory = scenes.walkthrough_trajectory(**SCENES[name])
     video = scratch / f"{name}.mp4"
-    truth = scenes.render_video(video, scene, trajectory, width=640, height=360, hfov_deg=65.0, crf=20)
+    truth = scenes.render_video(video, scene, trajectory, width=640, height=360, hfov_deg=65.0, crf=20, ss=1)
     art = reconstruct(video, scratch / name, lambda *_: None, options=PipelineOptions(marker_size_m=0.3))
     frames = json.loads(art.cameras.read_text())["frames"]
     recovered = np.array([np.array(f["world_from_camera"])[:3, 3] for f in frames])

@@ -27,8 +27,8 @@ def test_a_batch_shows_a_row_per_video_and_the_failure_in_its_row(
         jupyter, openstrate_server, notebook_root, open_notebook, console_errors, kernel_log, artifacts):
     clips = notebook_root / "batch-clips"
     clips.mkdir()
-    write_video(clips / "first.mp4", frames=15)
-    write_video(clips / "second.mp4", frames=17)
+    write_video(clips / "first.mp4", frames=9)
+    write_video(clips / "second.mp4", frames=10)
     (clips / "third.mp4").write_text("not a video\n" * 500)
     write_notebook(notebook_root, "batch.ipynb", [
         "import openstrate_nb\n"

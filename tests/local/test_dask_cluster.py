@@ -26,7 +26,7 @@ from _servers import ServerProcess
 from openstrate_nb import JobFailedError, OpenStrate
 
 QUICK = "_pipelines:quick_pipeline"
-SECONDS_PER_FRAME = 0.4  # the 12-frame test video then takes about 5 s on a worker
+SECONDS_PER_FRAME = 0.25  # the 12-frame test video then takes about 3 s on a worker
 
 
 def _free_port() -> int:
@@ -202,7 +202,10 @@ def test_jobs_survive_a_killed_server_and_run_once(two_workers, served, video):
     assert not [name for name in two_workers.client.list_datasets() if server_id in str(name)]
 
 
-def test_cancel_reaches_the_task_and_the_time_limit_holds(two_workers, served, video):
+def test_cancel_reaches_the_task_and_the_time_limit_holds(two_workers, served, video, tmp_path):
+    from _media import write_video
+
+    long_video = write_video(tmp_path / "long.mp4", frames=40)  # 10 s of work on a worker
     dask_server = served("--dask", two_workers.address, "--pipeline", QUICK, "--job-timeout", "0.05")
     with OpenStrate(dask_server.base_url, poll_interval=0.05) as client:
         cancelled = client.upload(video).job_id
@@ -210,7 +213,7 @@ def test_cancel_reaches_the_task_and_the_time_limit_holds(two_workers, served, v
         client.cancel(cancelled)
         _wait_for(lambda: not _pipeline_processes(), timeout=10, what="the cancelled job's process to end")
         assert client.status(cancelled).code == "cancelled"
-        late = client.upload(video).job_id  # 5 s of work against a 3 s limit
+        late = client.upload(long_video).job_id  # 10 s of work against a 3 s limit
         with pytest.raises(JobFailedError, match="longer than this server's"):
             client.wait(late, timeout=60)
     _wait_for(lambda: not _pipeline_processes(), timeout=10, what="the timed-out job's process to end")
