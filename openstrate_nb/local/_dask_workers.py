@@ -104,7 +104,10 @@ class DaskWorkers:
             self._inboxes[attempt.job_id] = inbox
         try:
             if attempt.video is None:
-                future = self._client.get_dataset(self._dataset(attempt.job_id))
+                try:
+                    future = self._client.get_dataset(self._dataset(attempt.job_id))
+                except KeyError:  # gone since recover() looked (a scheduler restarted): run it again
+                    return {"event": "crashed", "detail": "the cluster no longer has this job"}
                 started = self._started_before(future.key)
             else:
                 future = self._submit(attempt)

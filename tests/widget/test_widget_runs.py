@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import sqlite3
 import threading
 import time
@@ -161,7 +162,16 @@ def test_progress_moves_while_the_main_thread_is_blocked(make_widget, tmp_path, 
     assert w.elapsed > 0
 
 
-def test_ctrl_c_ends_the_wait_but_not_the_job(make_widget, video, monkeypatch):
+@pytest.fixture
+def sigint_raises():
+    """Ctrl-C raises KeyboardInterrupt, as in a kernel, whatever an earlier test of the session
+    left installed (``_thread.interrupt_main`` does nothing while SIGINT is ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_ends_the_wait_but_not_the_job(make_widget, video, monkeypatch, sigint_raises):
     monkeypatch.setenv("OPENSTRATE_TEST_FRAME_DELAY", "0.2")
     w = make_widget(video)
 
