@@ -27,6 +27,24 @@ _STOP_CHECK_EVERY = 0.5  # seconds; each check asks the scheduler
 _LOG_TAIL = 256 * 1024  # bytes of the pipeline's log sent back to the server's logs folder
 
 
+def _pipeline_environment() -> dict[str, str]:
+    """The worker's environment, less what Dask's nanny sets for its long-lived workers.
+
+    The nanny sets OMP_NUM_THREADS=1 (and MKL, OpenBLAS), so that many small tasks do not
+    oversubscribe a machine, and MALLOC_TRIM_THRESHOLD_=65536, so that a worker gives memory
+    back. The reconstruction process is one short-lived job per worker that should run as it
+    does on the server's own machine; with those settings its depth stage took 1.5x as long
+    (benchmarks/README.md). A value the operator set otherwise is kept.
+    """
+    import dask
+
+    env = dict(os.environ)
+    for name, value in (dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}).items():
+        if env.get(name) == str(value):
+            del env[name]
+    return env
+
+
 def reconstruct_on_worker(pipeline: str, video: bytes | str, video_ext: str, video_name: str | None, *,
                           job_id: str, topic: str, stop_event: str, time_limit: float,
                           shared_dir: str | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -62,7 +80,7 @@ def reconstruct_on_worker(pipeline: str, video: bytes | str, video_ext: str, vid
         log_path = work / "worker.log"
         outcome = run_worker_process(pipeline, video_path, work / "out", video_name, time_limit=time_limit,
                                      on_progress=tell, should_stop=should_stop, log_path=log_path,
-                                     options=options)
+                                     options=options, env=_pipeline_environment())
         tell({"event": outcome["event"]})
         outcome = {**outcome, "log": _tail(log_path)}
         if outcome["event"] == "done" and shared_dir is None:

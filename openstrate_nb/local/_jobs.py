@@ -186,6 +186,7 @@ class JobRunner:
         work_dir = self.files.job_dir(job_id)
         shutil.rmtree(work_dir, ignore_errors=True)
         work_dir.mkdir(parents=True)
+        again = False
         try:
             video = None if resume else self._source_video(job, work_dir)
             if resume or video is not None:
@@ -194,12 +195,14 @@ class JobRunner:
                     progress=lambda event: self.apply_progress(event, job_id),
                     restarted=lambda worker: self._restarted(job_id, worker),
                     stop_reason=lambda: self._stop_reason(job_id), options=job.get("options") or {}))
-                self._conclude(job_id, outcome)
+                again = self._conclude(job_id, outcome)
         finally:
             if not self._stop.is_set():
                 shutil.rmtree(work_dir, ignore_errors=True)
             with self._lock:
                 self._ended.pop(job_id, None)
+        if again:  # only now: the next attempt must not find this one's scratch folder going away
+            self._queue.put((job_id, False))
 
     def _source_video(self, job: dict[str, Any], work_dir: Path) -> Path | None:
         if job["source_id"]:
@@ -216,34 +219,36 @@ class JobRunner:
             self.store.finish_job(job["job_id"], status="failed", code="fetch_failed", error=str(exc))
             return None
 
-    def _conclude(self, job_id: str, outcome: dict[str, Any]) -> None:
+    def _conclude(self, job_id: str, outcome: dict[str, Any]) -> bool:
+        """Record the outcome; True when the job should run again."""
         if self._stop.is_set():
-            return  # left processing on purpose: the next start runs it again (or follows it)
+            return False  # left processing on purpose: the next start runs it again (or follows it)
         with self._lock:
             ended = job_id in self._ended
             failure = self._ended.get(job_id)
         if failure is not None:  # too many restarts on the cluster
             self.store.finish_job(job_id, status="failed", **failure)
         elif ended:
-            return  # already ended as cancelled; whatever the worker said comes too late
+            return False  # already ended as cancelled; whatever the worker said comes too late
         elif outcome["event"] == "crashed":
-            self._crashed(job_id, outcome.get("exitcode"), outcome.get("detail"))
+            return self._crashed(job_id, outcome.get("exitcode"), outcome.get("detail"))
         elif outcome["event"] == "failed":
             self.store.finish_job(job_id, status="failed", code=str(outcome.get("code") or "failed"),
                                   error=str(outcome.get("error") or "the reconstruction failed."))
         elif outcome["event"] == "done":
             self._register(job_id, outcome.get("artifacts") or {})
+        return False
 
-    def _crashed(self, job_id: str, exitcode: int | None, detail: str | None) -> None:
+    def _crashed(self, job_id: str, exitcode: int | None, detail: str | None) -> bool:
         job = self.store.job(job_id)
         assert job is not None
         log.warning("worker for job %s ended without a result (%s; attempt %s)", job_id,
                     detail or f"exit code {exitcode}", job["attempts"])
         if job["attempts"] < self.max_attempts:
             self.store.update_job(job_id, status="pending", stage="queued (worker restarted)")
-            self._queue.put((job_id, False))
-        else:
-            self.store.finish_job(job_id, status="failed", **self._too_many_crashes(job["attempts"], exitcode))
+            return True
+        self.store.finish_job(job_id, status="failed", **self._too_many_crashes(job["attempts"], exitcode))
+        return False
 
     @staticmethod
     def _too_many_crashes(attempts: int, exitcode: int | None) -> dict[str, str]:

@@ -32,7 +32,7 @@ def timeout_outcome(time_limit: float) -> dict[str, Any]:
 def run_worker_process(pipeline: str, video: Path, work_dir: Path, video_name: str | None, *,
                        time_limit: float, on_progress: Callable[[dict[str, Any]], None],
                        should_stop: Callable[[], bool], log_path: Path | None = None,
-                       options: dict[str, Any] | None = None) -> dict[str, Any]:
+                       options: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run the pipeline on ``video`` in a new process; return what became of it.
 
     The outcome is the worker's last word (``{"event": "done", "artifacts": ...}`` or
@@ -46,7 +46,7 @@ def run_worker_process(pipeline: str, video: Path, work_dir: Path, video_name: s
             [sys.executable, "-m", "openstrate_nb.local._worker", pipeline, str(video), str(work_dir),
              *([video_name] if video_name else []), *(["--options", json.dumps(options)] if options else [])],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            env={**(os.environ if env is None else env), "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
     finally:
         if log_file is not None:
