@@ -114,11 +114,24 @@ def mesh_summary(mesh: trimesh.Trimesh) -> dict[str, Any]:
 
 
 def _closed_volume(mesh: trimesh.Trimesh) -> float | None:
-    """The volume of the mesh's closed pieces together; None when none is closed."""
-    if not len(mesh.faces):
+    """The volume of the mesh's closed pieces together; None when none is closed.
+
+    Vectorised over faces (a piece is closed when each of its edges has exactly two faces):
+    ``mesh.split`` builds a Trimesh per piece and took 1 s on a 137k-face result.
+    """
+    faces = np.asarray(mesh.faces)
+    if not len(faces):
         return None
-    pieces = mesh.split(only_watertight=True)
-    return float(sum(abs(piece.volume) for piece in pieces)) if len(pieces) else None
+    labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(faces))
+    edge_faces = np.bincount(mesh.edges_unique_inverse, minlength=len(mesh.edges_unique))
+    open_face = (edge_faces[mesh.edges_unique_inverse] != 2).reshape(-1, 3).any(axis=1)
+    closed = np.bincount(labels, weights=open_face) == 0
+    if not closed.any():
+        return None
+    tri = np.asarray(mesh.vertices, dtype=np.float64)[faces]
+    signed = np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])) / 6.0
+    per_piece = np.bincount(labels, weights=signed)
+    return float(np.abs(per_piece[closed]).sum())
 
 
 def decimate_to_face_budget(mesh: trimesh.Trimesh, max_faces: int) -> trimesh.Trimesh:
