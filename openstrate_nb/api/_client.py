@@ -12,7 +12,7 @@ import json
 import os
 import random
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator, NamedTuple, Union
 from urllib.parse import urljoin, urlsplit
 
@@ -210,6 +210,21 @@ def _reconstruct_payload(video_url: str, filename: str | None, options: dict[str
             **({"options": options} if options else {})}
 
 
+def _artifact_targets(job: Job, folder: str | os.PathLike[str]) -> list[tuple[str, Path]]:
+    """(URL, file) for each of the job's artifacts, kept inside ``folder`` whatever the names."""
+    root = Path(folder)
+    if not job.artifacts:
+        raise ValueError(f"job {job.job_id} lists no stage artifacts: only the embedded server makes them, "
+                         "for jobs it ran with this version (check job.artifacts first).")
+    targets = []
+    for name, url in job.artifacts.items():
+        parts = PurePosixPath(name).parts
+        if not parts or PurePosixPath(name).is_absolute() or ".." in parts:
+            continue  # a name that would leave the folder is not the server's to choose
+        targets.append((url, root.joinpath(*parts)))
+    return targets
+
+
 def _asset_name(asset: str, ext: str) -> str:
     asset = asset.rsplit("/", 1)[-1]
     return asset if "." in asset else f"{asset}.{ext.lstrip('.')}"
@@ -352,6 +367,16 @@ class OpenStrate(_BaseClient):
         return part.target
 
 
+    def download_artifacts(self, job: Job | str, folder: str | os.PathLike[str]) -> Path:
+        """Every stage artifact of ``job`` into ``folder`` (names keep their subfolders:
+        ``keyframes/…jpg``); returns the folder. For ``openstrate_nb.figures``."""
+        job = self.status(job) if isinstance(job, str) else job
+        for url, target in _artifact_targets(job, folder):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.download(url, target)
+        return Path(folder)
+
+
 class AsyncOpenStrate(_BaseClient):
     """The ``asyncio``/``trio`` twin of :class:`OpenStrate`, with the same methods."""
 
@@ -451,3 +476,10 @@ class AsyncOpenStrate(_BaseClient):
             else:
                 raise APIConnectionError(_incomplete(url, part))
         return part.target
+
+    async def download_artifacts(self, job: Job | str, folder: str | os.PathLike[str]) -> Path:
+        job = await self.status(job) if isinstance(job, str) else job
+        for url, target in _artifact_targets(job, folder):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            await self.download(url, target)
+        return Path(folder)

@@ -172,6 +172,26 @@ class Job:
         asset = self.asset
         return asset.rsplit(".", 1)[0] if asset else None
 
+    @property
+    def artifacts(self) -> dict[str, str]:
+        """Every stage's pictures and measures, name to URL (an extension of the embedded
+        server: ``frames.json``, ``keyframes/….jpg``, ``depth/….npz``, ...); empty elsewhere."""
+        value = self.extra.get("artifacts")
+        if not isinstance(value, Mapping):
+            return {}
+        return {str(k): v for k, v in value.items() if isinstance(v, str) and v}
+
+    @property
+    def points_url(self) -> str | None:
+        """The sparse points (PLY); while processing on the embedded server, the live preview
+        of the model so far, at a URL that changes whenever it does."""
+        return _text(self.extra.get("points_url")) or None
+
+    @property
+    def cameras_url(self) -> str | None:
+        """The camera path (JSON); while processing, the cameras placed so far."""
+        return _text(self.extra.get("cameras_url")) or None
+
     def to_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in sorted(self._KNOWN)}
         out["status"] = str(self.status)

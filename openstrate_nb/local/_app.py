@@ -32,6 +32,7 @@ from ._preview import render_preview
 from ._job_options import OptionsError, parse_job_options
 from ._jobs import Executor, JobRunner
 from ._local_workers import LocalWorkers
+from ._stage_artifacts import artifact_path, read_manifest, stage_folder
 from ._store import Store
 
 __all__ = ["create_app", "OPENAPI_PATH"]
@@ -54,6 +55,10 @@ class Service:
 
     def base(self, request: Request) -> str:
         return self.config.public_url or str(request.base_url).rstrip("/")
+
+    def job_document(self, job: dict[str, Any], request: Request) -> dict[str, Any]:
+        manifest = read_manifest(stage_folder(self.files, job))
+        return job_document(job, self.base(request), self.page_query(), manifest)
 
     def page_query(self) -> str:
         """Links opened by browsers (iframes, new tabs) carry the token: they cannot send headers."""
@@ -181,7 +186,24 @@ async def status(request: Request) -> Response:
     job = service.store.job(request.path_params["job_id"])
     if job is None:
         return _error(404, "no such job on this server; check the job id (jobs live in the server's data directory).")
-    return JSONResponse(job_document(job, service.base(request), service.page_query()))
+    return JSONResponse(service.job_document(job, request))
+
+
+async def artifact(request: Request) -> Response:
+    """One stage artifact of a job (extension of the embedded server; ``_stage_artifacts``)."""
+    service = _service(request)
+    job_id = request.path_params["job_id"]
+    job = service.store.job(job_id)
+    if job is None:
+        return _error(404, "no such job on this server; check the job id (jobs live in the server's data directory).")
+    folder = stage_folder(service.files, job)
+    path = artifact_path(folder, read_manifest(folder), request.path_params["name"])
+    if path is None:
+        return _error(404, "this job has no such artifact; its job document lists the ones it has under 'artifacts'.")
+    media = {".json": "application/json", ".jpg": "image/jpeg", ".ply": "application/octet-stream",
+             ".npz": "application/octet-stream"}.get(path.suffix, "application/octet-stream")
+    # Live files are rewritten while the job runs: a cache must ask again (the URL's ?v= changes too).
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
 
 
 async def cancel(request: Request) -> Response:
@@ -195,7 +217,7 @@ async def cancel(request: Request) -> Response:
     assert job is not None
     if job["status"] == "complete" or (job["status"] == "failed" and job.get("code") != "cancelled"):
         return _error(409, f"the job already ended ({job['status']}), so there is nothing to cancel.")
-    return JSONResponse(job_document(job, service.base(request), service.page_query()))
+    return JSONResponse(service.job_document(job, request))
 
 
 async def files(request: Request) -> Response:
@@ -341,6 +363,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route("/api/reconstruct", reconstruct, methods=["POST"]),
         Route("/api/reconstruct/status/{job_id}", status),
         Route("/api/reconstruct/cancel/{job_id}", cancel, methods=["POST"]),
+        Route("/api/reconstruct/artifacts/{job_id}/{name:path}", artifact),
         *(Route(f"/api/reconstruct/{action}/{{job_id}}", internal, methods=["POST"])
           for action in ("progress", "complete", "session")),
         Route("/api/files/{name}", files),

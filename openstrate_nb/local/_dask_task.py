@@ -23,6 +23,8 @@ __all__ = ["reconstruct_on_worker", "ARTIFACT_NAMES"]
 
 #: the artifacts a done outcome names, with the extension each is stored under
 ARTIFACT_NAMES = {"glb": "glb", "points": "ply", "cameras": "json"}
+#: the pipeline's stage artifacts (pipeline/recorder.py), in its work directory
+STAGES_DIR = "stages"
 _STOP_CHECK_EVERY = 0.5  # seconds; each check asks the scheduler
 _LOG_TAIL = 256 * 1024  # bytes of the pipeline's log sent back to the server's logs folder
 
@@ -83,6 +85,8 @@ def reconstruct_on_worker(pipeline: str, video: bytes | str, video_ext: str, vid
                                      options=options, env=_pipeline_environment())
         tell({"event": outcome["event"]})
         outcome = {**outcome, "log": _tail(log_path)}
+        if outcome["event"] in ("done", "failed"):  # a failed job's pictures say why, too
+            outcome["stages"] = _pack(work / "out" / STAGES_DIR)
         if outcome["event"] == "done" and shared_dir is None:
             artifacts = dict(outcome["artifacts"])
             for name in ARTIFACT_NAMES:
@@ -93,6 +97,13 @@ def reconstruct_on_worker(pipeline: str, video: bytes | str, video_ext: str, vid
     finally:
         if shared_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _pack(folder: Path) -> dict[str, bytes]:
+    """A folder's files as bytes by relative name (a few MB: thumbnails, depth maps)."""
+    if not folder.is_dir():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _tail(path: Path) -> bytes:

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ._dask_task import ARTIFACT_NAMES, reconstruct_on_worker
+from ._dask_task import ARTIFACT_NAMES, STAGES_DIR, reconstruct_on_worker
 from ._config import parse_local_address
 from ._jobs import Attempt
 
@@ -117,6 +117,7 @@ class DaskWorkers:
             if log:
                 with (self.logs_dir / f"{attempt.job_id}.log").open("ab") as file:
                     file.write(log)
+            _unpack(outcome.pop("stages", None) or {}, attempt.work_dir / STAGES_DIR)
             if outcome["event"] == "done":
                 outcome = self._collect(outcome, attempt.work_dir)
             return outcome
@@ -234,3 +235,14 @@ class DaskWorkers:
             self._client.unpublish_dataset(self._dataset(job_id))
         except KeyError:
             pass
+
+
+def _unpack(packed: dict[str, bytes], folder: Path) -> None:
+    """The stage artifacts a task sent back, written where the pipeline would have (names
+    that would leave the folder are dropped)."""
+    root = folder.resolve()
+    for name, data in packed.items():
+        path = (folder / name).resolve()
+        if path.is_relative_to(root) and path != root:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)

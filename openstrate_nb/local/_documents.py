@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._files import VIDEO_EXTS
+from ._stage_artifacts import artifact_fields
 from .pipeline._progress import STAGE_NAMES, STAGES
 
 __all__ = ["job_document", "upload_document", "iso_time"]
@@ -54,7 +55,9 @@ def _progress_fields(job: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[str, Any]:
+def job_document(job: dict[str, Any], base: str, page_query: str = "",
+                 stages: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``stages``: the job's stage artifacts manifest, if it has one (``_stage_artifacts``)."""
     doc: dict[str, Any] = {
         "job_id": job["job_id"],
         "status": job["status"],
@@ -78,6 +81,7 @@ def job_document(job: dict[str, Any], base: str, page_query: str = "") -> dict[s
     if job["status"] == "failed":
         doc["error"] = job["error"] or "the reconstruction failed."
         doc["code"] = job.get("code") or "failed"
+    doc.update(artifact_fields(job, stages, base))
     result = job["result"] or {}
     if job["status"] == "complete" and result.get("glb"):
         glb = f"{result['glb']}.glb"

@@ -21,6 +21,7 @@ from typing import Any, Callable, Protocol
 
 from ._fetch import FetchError
 from ._files import FileStore
+from ._stage_artifacts import keep_stages
 from ._store import ACTIVE_STATUSES, Store
 
 __all__ = ["JobRunner", "Attempt", "Executor"]
@@ -195,7 +196,7 @@ class JobRunner:
                     progress=lambda event: self.apply_progress(event, job_id),
                     restarted=lambda worker: self._restarted(job_id, worker),
                     stop_reason=lambda: self._stop_reason(job_id), options=job.get("options") or {}))
-                again = self._conclude(job_id, outcome)
+                again = self._conclude(job_id, outcome, work_dir)
         finally:
             if not self._stop.is_set():
                 shutil.rmtree(work_dir, ignore_errors=True)
@@ -219,7 +220,7 @@ class JobRunner:
             self.store.finish_job(job["job_id"], status="failed", code="fetch_failed", error=str(exc))
             return None
 
-    def _conclude(self, job_id: str, outcome: dict[str, Any]) -> bool:
+    def _conclude(self, job_id: str, outcome: dict[str, Any], work_dir: Path) -> bool:
         """Record the outcome; True when the job should run again."""
         if self._stop.is_set():
             return False  # left processing on purpose: the next start runs it again (or follows it)
@@ -233,9 +234,11 @@ class JobRunner:
         elif outcome["event"] == "crashed":
             return self._crashed(job_id, outcome.get("exitcode"), outcome.get("detail"))
         elif outcome["event"] == "failed":
+            keep_stages(self.files, job_id, work_dir)  # what was measured says why it failed
             self.store.finish_job(job_id, status="failed", code=str(outcome.get("code") or "failed"),
                                   error=str(outcome.get("error") or "the reconstruction failed."))
         elif outcome["event"] == "done":
+            keep_stages(self.files, job_id, work_dir)
             self._register(job_id, outcome.get("artifacts") or {})
         return False
 

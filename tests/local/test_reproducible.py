@@ -2,7 +2,8 @@
 
 Two ``openstrate-nb serve`` processes (their own ports and data directories: one local worker,
 and a Dask LocalCluster of two worker processes) reconstruct the bundled sample with the real
-pipeline at the same time; their GLB, points and cameras must be the same bytes. ``openstrate-nb verify`` then reconstructs the
+pipeline at the same time (``sample_jobs`` in conftest.py); their GLB, points and cameras must
+be the same bytes. ``openstrate-nb verify`` then reconstructs the
 sample a third time, in its own process, and must say the result is reproduced.
 """
 
@@ -11,15 +12,12 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import numpy as np
 import pytest
 import trimesh
-from _servers import ServerProcess
 
-from openstrate_nb import OpenStrate, __version__, provenance
+from openstrate_nb import __version__, provenance
 from openstrate_nb._provenance import array_digest
 from openstrate_nb._verify import STAGES, first_difference, verify
 from openstrate_nb.local import sample_video
@@ -31,47 +29,24 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    """The sample reconstructed by two server processes at once: {1 | "dask": (job, {kind: bytes}, polls)}."""
-    options = {1: ("--workers", "1"), "dask": ("--dask", "local:2")}
-    servers = {name: ServerProcess(tmp_path_factory.mktemp(f"repro-{name}"), *args).start()
-               for name, args in options.items()}
-
-    def reconstruct(server: ServerProcess):
-        with OpenStrate(server.base_url, poll_interval=0.5) as client:
-            seen: list = []
-            job = client.wait(client.upload(sample_video()).job_id, timeout=600, on_update=seen.append)
-            files = {kind: httpx.get(job.to_dict()[f"{kind}_url"]).content
-                     for kind in ("glb_asset", "points", "cameras")}
-            return job, files, seen
-
-    try:
-        with ThreadPoolExecutor(len(servers)) as pool:
-            done = dict(zip(servers, pool.map(reconstruct, servers.values())))
-        yield done
-    finally:
-        for server in servers.values():
-            server.stop()
-
-
-def test_local_workers_and_a_dask_cluster_give_the_same_bytes(servers):
-    (_, local, _), (job, on_dask, _) = servers[1], servers["dask"]
+def test_local_workers_and_a_dask_cluster_give_the_same_bytes(sample_jobs):
+    local, on_dask = sample_jobs[1].files, sample_jobs["dask"].files
+    job = sample_jobs["dask"].job
     for kind in ("glb_asset", "points", "cameras"):
         assert _sha256(local[kind]) == _sha256(on_dask[kind]), f"{kind} differs between local workers and Dask"
     assert job.extra["attempts"] == 1
 
 
-def test_the_glb_and_the_job_document_say_how_the_result_was_made(servers):
+def test_the_glb_and_the_job_document_say_how_the_result_was_made(sample_jobs):
     import pycolmap
 
-    job, files, _ = servers[1]
+    job, files = sample_jobs[1].job, sample_jobs[1].files
     record = provenance(files["glb_asset"])
     video = sample_video()
     assert record["video"] == {"sha256": _sha256(video.read_bytes()), "size": video.stat().st_size,
                                "name": video.name}
     assert record["deterministic"] is True and record["options"]["seed"] == 0
-    assert "num_threads" not in record["options"]  # the result does not depend on it
+    assert not {"num_threads", "stage_artifacts"} & set(record["options"])  # the result does not depend on them
     assert record["versions"]["openstrate_nb"] == __version__
     assert record["versions"]["pycolmap"] == pycolmap.__version__
     assert record["versions"]["numpy"] == np.__version__ and record["versions"]["ffmpeg"]
@@ -93,8 +68,8 @@ def test_the_glb_and_the_job_document_say_how_the_result_was_made(servers):
     assert video.name in line and record["geometry_sha256"][:12] in line and "seed 0" in line
 
 
-def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_left(servers):
-    for job, _, seen in servers.values():
+def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_left(sample_jobs):
+    for seen in (run.seen for run in sample_jobs.values()):
         running = [j for j in seen if j.status == "processing" and j.step]
         assert len(running) >= 20
         shares = [j.progress for j in seen if j.progress is not None]
@@ -110,18 +85,18 @@ def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_
         assert any(j.step == "Step 5 of 9: placing cameras" for j in running)
 
 
-def test_verify_reproduces_a_result_in_a_process_of_its_own(servers, tmp_path):
+def test_verify_reproduces_a_result_in_a_process_of_its_own(sample_jobs, tmp_path):
     glb = tmp_path / "walk.glb"
-    glb.write_bytes(servers["dask"][1]["glb_asset"])
+    glb.write_bytes(sample_jobs["dask"].files["glb_asset"])
     done = subprocess.run([sys.executable, "-m", "openstrate_nb.cli", "verify", str(glb), str(sample_video())],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Reproduced: the re-run gave walk.glb bit for bit" in done.stdout
 
 
-def test_verify_names_the_video_when_it_is_another_one(servers, tmp_path):
+def test_verify_names_the_video_when_it_is_another_one(sample_jobs, tmp_path):
     glb = tmp_path / "walk.glb"
-    glb.write_bytes(servers[1][1]["glb_asset"])
+    glb.write_bytes(sample_jobs[1].files["glb_asset"])
     other = tmp_path / "other.mp4"
     other.write_bytes(sample_video().read_bytes() + b"\0")
     outcome = verify(glb, other)
@@ -149,10 +124,10 @@ def test_results_without_provenance_are_refused_in_one_sentence(tmp_path):
         verify(made_elsewhere, tmp_path / "missing.mp4")
 
 
-def test_the_exported_page_says_how_the_mesh_was_made(servers, tmp_path):
+def test_the_exported_page_says_how_the_mesh_was_made(sample_jobs, tmp_path):
     from openstrate_nb import export_html
 
-    glb = servers[1][1]["glb_asset"]
+    glb = sample_jobs[1].files["glb_asset"]
     record = provenance(glb)
     text = export_html(glb, tmp_path / "walk.html").read_text(encoding="utf-8")
     for shown in (record["video"]["sha256"], record["geometry_sha256"], f"openstrate_nb {__version__}",

@@ -58,5 +58,9 @@ class PipelineOptions:
     #: reconstruction's own units (markers are still looked for and reported).
     marker_size_m: float | None = None
 
+    #: Write every stage's pictures and measures, and the live preview, under the work
+    #: directory's ``stages/`` (docs/stage-artifacts.md). The result does not depend on it.
+    stage_artifacts: bool = True
+
     def threads(self) -> int:
         return self.num_threads if self.num_threads > 0 else max(1, os.cpu_count() or 1)

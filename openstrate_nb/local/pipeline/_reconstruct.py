@@ -25,6 +25,7 @@ from . import decode, keyframes
 from ._options import PipelineOptions
 from ._progress import Progress, expected_seconds
 from ._result import Artifacts, ProgressCallback, ReconstructionError
+from .recorder import StageRecorder
 
 MIN_VIEWS = 5  # fewer distinct views cannot make a useful model
 DARK_LEVEL = 40.0  # a frame whose brightest tenth stays below this grey level (of 255) is too dark to match
@@ -74,13 +75,19 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     progress = Progress(report)
     t_all = time.monotonic()
     record = provenance_record(video_path, video_name or video_path.name, opts)
+    recorder = StageRecorder(work_dir / "stages" if opts.stage_artifacts else None)
 
-    footage = scan_video(video_path, opts, progress)
+    scan = measure_video(video_path, opts, progress)
+    recorder.frames(*frame_report(scan, None, opts))  # written first: a refused video shows why
+    footage = judge_footage(scan, opts)
     keys = choose_keyframes(video_path, footage, work_dir / "keyframes", opts, progress)
+    recorder.frames(*frame_report(scan, keys.selection, opts))
+    for name in keys.names:
+        recorder.keyframe(name, keys.rgb[name])
     progress.expect(forecast(footage.frames, keys.size, len(keys.names), len(keys.names), opts))
     record["stages"]["keyframes"] = array_digest(np.array([keys.frame_index[n] for n in keys.names]),
                                                  *(keys.rgb[n] for n in keys.names))
-    sparse = structure_from_motion(keys, work_dir / "sfm", opts, progress)
+    sparse = structure_from_motion(keys, work_dir / "sfm", opts, progress, recorder)
     progress.expect(forecast(footage.frames, keys.size, len(keys.names), len(sparse.names), opts))
     record["stages"]["sfm"] = array_digest(np.array([keys.frame_index[n] for n in sparse.names]), sparse.K,
                                            sparse.dist, sparse.world_from_camera, sparse.points)
@@ -88,10 +95,15 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     scale = measure_scale(keys, sparse, opts)
     t_scale = time.monotonic() - t_scale
     record["scale"] = {"units": "m", **scale.stats(opts.marker_size_m)["scale"]} if scale.factor else {"units": "unknown"}
-    views, dense_stats = dense_depth(keys, sparse, opts, progress)
+    frame = ResultFrame.of(sparse, scale.factor)
+    recorder.live_model(frame.points(sparse.points), sparse.colors,
+                        preview_cameras(frame.poses(sparse.world_from_camera)), "mapping")
+    recorder.sparse(frame.points(sparse.points), sparse.colors, sparse.track_lengths, sparse.names,
+                    [keys.frame_index[n] for n in sparse.names], frame.poses(sparse.world_from_camera), frame.units)
+    views, dense_stats = dense_depth(keys, sparse, opts, progress, recorder, frame)
     record["stages"]["depth"] = array_digest(np.array([v.key for v in views]), *(v.depth for v in views))
-    mesh = fuse_and_mesh(views, opts, progress)
-    files = export_result(work_dir, keys, sparse, mesh, progress, record, scale.factor)
+    mesh = fuse_and_mesh(views, opts, progress, recorder, frame)
+    files = export_result(work_dir, keys, sparse, mesh, progress, record, frame)
 
     seconds = dict(progress.seconds)
     seconds["scale"] = t_scale  # finding the markers (within no stage of its own: it takes little)
@@ -125,9 +137,10 @@ def forecast(frames: int, size: tuple[int, int], keyframes: int, placed: int, op
 def provenance_record(video_path: Path, video_name: str, opts: PipelineOptions) -> dict:
     """What decides the result, before it is made (see :mod:`openstrate_nb._provenance`).
 
-    ``num_threads`` is left out: the result does not depend on it, and the GLB's bytes must not either.
+    ``num_threads`` and ``stage_artifacts`` are left out: the result does not depend on them,
+    and the GLB's bytes must not either.
     """
-    options = {k: v for k, v in dataclasses.asdict(opts).items() if k != "num_threads"}
+    options = {k: v for k, v in dataclasses.asdict(opts).items() if k not in ("num_threads", "stage_artifacts")}
     return {
         "format": PROVENANCE_FORMAT,
         "video": {"sha256": file_sha256(video_path), "size": video_path.stat().st_size, "name": video_name},
@@ -162,11 +175,6 @@ class Scan:
         return self.lit & (self.stats.detail >= FLAT_DETAIL)
 
 
-def scan_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> Footage:
-    """Decode once and judge the footage: too short, too dark or too blurred stops here."""
-    return judge_footage(measure_video(video_path, opts, progress), opts)
-
-
 def measure_video(video_path: Path, opts: PipelineOptions, progress: Progress) -> Scan:
     """Decode once, keeping per-frame measures and small thumbnails (not the frames)."""
     info = decode.probe(video_path)
@@ -196,6 +204,42 @@ def measure_video(video_path: Path, opts: PipelineOptions, progress: Progress) -
         progress("decoding", len(idx), len(idx))
     stats = keyframes.FrameStats(idx, times, thumbs, np.asarray(sharp), np.asarray(bright), np.asarray(detail))
     return Scan(info, stats, times[-1] if times else 0.0)
+
+
+def frame_report(scan: Scan, selection: keyframes.Selection | None,
+                 opts: PipelineOptions) -> tuple[list[dict], dict[str, float]]:
+    """Every decoded frame's measures and what became of it (``frames.json``), and the
+    thresholds that decided: ``why`` is ``keyframe``, ``too_dark``, ``flat_or_out_of_focus``,
+    ``motion_blur`` (less sharp than its neighbours), ``between_keyframes``, or
+    ``candidate`` before keyframes are chosen."""
+    stats = scan.stats
+    relative = keyframes.relative_sharpness(stats.sharpness) if scan.frames else np.zeros(0)
+    kept = set(selection.positions) if selection is not None else set()
+    motion = selection.motion if selection is not None else {}
+    rows = []
+    for p in range(scan.frames):
+        if p in kept:
+            why = "keyframe"
+        elif not scan.lit[p]:
+            why = "too_dark"
+        elif not scan.detailed[p]:
+            why = "flat_or_out_of_focus"
+        elif relative[p] < opts.min_relative_sharpness:
+            why = "motion_blur"
+        else:
+            why = "between_keyframes" if selection is not None else "candidate"
+        moved = motion.get(p)
+        rows.append({
+            "index": int(stats.index[p]), "time_s": round(float(stats.time_s[p]), 4),
+            "sharpness": round(float(stats.sharpness[p]), 2), "relative_sharpness": round(float(relative[p]), 3),
+            "brightness": round(float(stats.brightness[p]), 1), "detail": round(float(stats.detail[p]), 2),
+            "motion": round(moved, 4) if moved is not None and np.isfinite(moved) else None,
+            "kept": p in kept, "why": why,
+        })
+    thresholds = {"dark_level": DARK_LEVEL, "flat_detail": FLAT_DETAIL,
+                  "min_relative_sharpness": opts.min_relative_sharpness, "keyframe_step": opts.keyframe_step,
+                  "min_overlap": opts.min_overlap}
+    return rows, thresholds
 
 
 def judge_footage(scan: Scan, opts: PipelineOptions) -> Footage:
@@ -249,7 +293,8 @@ def choose_keyframes(video_path: Path, footage: Footage, image_dir: Path, opts: 
             # Some motion but few keyframes: let SfM judge evenly spread frames rather than give up here.
             good = np.nonzero(footage.usable)[0]
             pick = np.unique(np.round(np.linspace(0, len(good) - 1, min(len(good), opts.min_keyframes))).astype(int))
-            sel = keyframes.Selection([int(good[k]) for k in pick], sel.step, [], sel.photo_set, sel.path_motion)
+            sel = keyframes.Selection([int(good[k]) for k in pick], sel.step, [], sel.photo_set, sel.path_motion,
+                                      sel.motion)
         frame_of = {stats.index[p]: p for p in sel.positions}
         image_dir.mkdir(parents=True, exist_ok=True)
         for old in image_dir.glob("*.png"):
@@ -264,12 +309,26 @@ def choose_keyframes(video_path: Path, footage: Footage, image_dir: Path, opts: 
     return Keyframes(image_dir, names, rgb_of, index_of, time_of, sel)
 
 
-def structure_from_motion(keys: Keyframes, work_dir: Path, opts: PipelineOptions, progress: Progress):
-    from . import sfm
+def structure_from_motion(keys: Keyframes, work_dir: Path, opts: PipelineOptions, progress: Progress,
+                          recorder: StageRecorder):
+    from . import outputs, sfm
+
+    def show_model(model) -> None:
+        points, colors, poses = sfm.model_arrays(model)
+        if len(points) >= 10 and len(poses) >= 2:
+            T = outputs.upright_transform(poses, points)
+            recorder.live_model(outputs.apply(T, points), colors, preview_cameras(T @ poses), "mapping")
 
     w, h = keys.size
-    result = sfm.run(keys.image_dir, keys.names, work_dir, opts, progress, long_side=max(w, h))
+    result = sfm.run(keys.image_dir, keys.names, work_dir, opts, progress, long_side=max(w, h),
+                     on_model=show_model if recorder.enabled else None)
     n, placed = len(keys.names), 0 if result is None else len(result.names)
+    if recorder.enabled:
+        placed_names = set(result.names) if result is not None else set()
+        seen = dict(zip(result.names, (len(v) for v in result.point_views))) if result is not None else {}
+        recorder.features([{"name": name, "frame_index": keys.frame_index[name], **counts,
+                            "placed": name in placed_names, "points_seen": seen.get(name, 0)}
+                           for name, counts in zip(keys.names, sfm.keyframe_matches(work_dir / "database.db", keys.names))])
     if result is None or placed < max(MIN_VIEWS, int(np.ceil(MIN_PLACED_SHARE * n))):
         raise ReconstructionError(
             f"Only {placed} of {n} keyframes could be placed: film slower and closer, with more overlap between "
@@ -286,7 +345,40 @@ def measure_scale(keys: Keyframes, sparse, opts: PipelineOptions):
     return marker_scale(keys.rgb, sparse.names, sparse.world_from_camera, K, sparse.dist, opts.marker_size_m)
 
 
-def dense_depth(keys: Keyframes, sparse, opts: PipelineOptions, progress: Progress):
+def preview_cameras(world_from_camera: np.ndarray) -> list[dict]:
+    """The live preview's cameras: poses only (the final cameras.json also has intrinsics)."""
+    return [{"world_from_camera": [[round(float(x), 6) for x in row] for row in m]} for m in world_from_camera]
+
+
+@dataclass
+class ResultFrame:
+    """The frame the result is given in: upright (the floor level, the first view looking
+    down -z) and, when markers gave the scale, in metres."""
+
+    T: np.ndarray  # 4x4 from the SfM frame, the scale included
+    scale: float  # metres per SfM unit, or 1.0 when unknown
+    units: str  # "m" or "arbitrary"
+
+    @classmethod
+    def of(cls, sparse, metres_per_unit: float | None) -> ResultFrame:
+        from . import outputs
+
+        T = outputs.upright_transform(sparse.world_from_camera, sparse.points)
+        scale = metres_per_unit or 1.0
+        T[:3] *= scale  # glTF's unit is the metre: a marker-scaled GLB is a correct one
+        return cls(T, scale, "m" if metres_per_unit else "arbitrary")
+
+    def points(self, pts: np.ndarray) -> np.ndarray:
+        return pts @ self.T[:3, :3].T + self.T[:3, 3]
+
+    def poses(self, world_from_camera: np.ndarray) -> np.ndarray:
+        m = self.T @ world_from_camera
+        m[..., :3, :3] /= self.scale  # a camera's axes stay unit vectors; only its position scales
+        return m
+
+
+def dense_depth(keys: Keyframes, sparse, opts: PipelineOptions, progress: Progress, recorder: StageRecorder,
+                frame: ResultFrame):
     """A depth map for (at most ``max_depth_views``) registered keyframes, matched against
     their best neighbours, then cross-checked between views."""
     from . import depth, outputs
@@ -330,6 +422,9 @@ def dense_depth(keys: Keyframes, sparse, opts: PipelineOptions, progress: Progre
                 progress("depth", k + 1, len(refs))
                 if view is not None:
                     views.append(view)
+                    if recorder.enabled:  # the surface appears, view by view
+                        ys, xs, pts = depth.world_points(view)
+                        recorder.live_add_points(frame.points(pts), view.rgb[ys, xs], "depth")
         neighbours = {v.key: list(v.sources) for v in views}
         # Confirm against every view that matched with this one, either way round.
         for v in views:
@@ -340,6 +435,9 @@ def dense_depth(keys: Keyframes, sparse, opts: PipelineOptions, progress: Progre
         measured = sum(int((v.depth > 0).sum()) for v in views)
         depth.consistency_filter(views, neighbours)
         kept = [v for v in views if (v.depth > 0).mean() > 0.01]
+        for v in kept:
+            recorder.depth(sparse.names[v.key], v.depth * frame.scale, v.score, v.K,
+                           frame.poses(v.world_from_camera[None])[0], frame.units)
     confirmed = sum(int((v.depth > 0).sum()) for v in kept)
     if len(kept) < 2:
         raise ReconstructionError(
@@ -359,7 +457,8 @@ class Mesh:
     largest_share: float
 
 
-def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
+def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress, recorder: StageRecorder,
+                  frame: ResultFrame) -> Mesh:
     from . import outputs
     from .fusion import BlockTSDF
 
@@ -381,8 +480,17 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
         del tsdf
         pieces = outputs.face_pieces(len(verts), faces)
         largest = outputs.largest_piece_share(pieces)
+        extracted = len(faces)
         verts, faces, colors = outputs.remove_small_pieces(verts, faces, colors, opts.min_piece_share, pieces)
         progress("meshing", 1, 1)
+    recorder.fusion({
+        "units": frame.units, "voxel_size": voxel * frame.scale, "depth_views": len(views),
+        "depth_points_fused": int(sum(int((v.depth > 0).sum()) for v in views)),
+        "grid_size": [int(x) for x in np.ceil((hi - lo) / voxel)],
+        "faces_extracted": int(extracted), "pieces": int(len(np.unique(pieces))) if len(pieces) else 0,
+        "largest_piece_share": round(float(largest), 4), "min_piece_share": opts.min_piece_share,
+        "faces_kept": int(len(faces)), "vertices_kept": int(len(verts)),
+    })
     if len(faces) == 0:
         raise ReconstructionError("No surface could be built from the depth maps: film textured surfaces slowly, "
                                   "from several sides.", "no_depth")
@@ -390,17 +498,13 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress) -> Mesh:
 
 
 def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress,
-                  record: dict, metres_per_unit: float | None = None) -> dict[str, Path]:
+                  record: dict, frame: ResultFrame) -> dict[str, Path]:
     """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera
-    path, upright, and in metres when ``metres_per_unit`` is known (else in the
-    reconstruction's own units)."""
+    path, in the result's frame (upright, and in metres when markers gave the scale)."""
     from . import outputs
 
     with progress.stage("export", 3):
-        poses = sparse.world_from_camera
-        T = outputs.upright_transform(poses, sparse.points)
-        scale = metres_per_unit or 1.0
-        T[:3] *= scale  # glTF's unit is the metre: a marker-scaled GLB is a correct one
+        T = frame.T
         glb = work_dir / "mesh.glb"
         # The digest of exactly what the GLB stores: float32 positions, uint32 indices, RGB.
         verts, faces = outputs.apply(T, mesh.verts).astype(np.float32), mesh.faces.astype(np.uint32)
@@ -413,9 +517,7 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress:
         w, h = keys.size
         K = sparse.K
         frames = []
-        for name, pose in zip(sparse.names, poses):
-            m = T @ pose
-            m[:3, :3] /= scale  # a camera's axes stay unit vectors; only its position scales
+        for name, m in zip(sparse.names, frame.poses(sparse.world_from_camera)):
             frames.append({
                 "frame_index": keys.frame_index[name], "time_s": round(float(keys.time_s[name]), 6),
                 "width": int(w), "height": int(h),
@@ -423,7 +525,7 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress:
                 "world_from_camera": [[float(x) for x in row] for row in m],
             })
         cameras_path = work_dir / "cameras.json"
-        outputs.write_cameras(cameras_path, frames, "m" if metres_per_unit else "arbitrary")
+        outputs.write_cameras(cameras_path, frames, frame.units)
         progress("export", 3, 3)
     return {"glb": glb, "points": points_path, "cameras": cameras_path}
 

@@ -41,6 +41,9 @@ class Selection:
     overlap: list[float] = field(default_factory=list)  # tracked share from each keyframe to the next
     photo_set: bool = False  # every usable frame kept: consecutive frames are already far apart
     path_motion: float = 0.0  # tracked image motion summed over consecutive keyframes (share of the long side)
+    #: per looked-at position, how far the view had moved since the previous keyframe (share
+    #: of the long side; inf where tracking was lost): what decided when to take the next one
+    motion: dict[int, float] = field(default_factory=dict)
 
 
 def frame_measures(rgb: np.ndarray) -> tuple[np.ndarray, float, float, float]:
@@ -142,6 +145,7 @@ def select(stats: FrameStats, usable: np.ndarray, step: float, min_overlap: floa
     pts = corners(thumbs[ref])
     moved: dict[int, float] = {}
     shared: dict[int, float] = {}
+    motion: dict[int, float] = {}
     guess = None
     j = ref + 1
     while j < n:
@@ -155,6 +159,7 @@ def select(stats: FrameStats, usable: np.ndarray, step: float, min_overlap: floa
             d = camera_shift(pts[ok], new[ok]) / side if ok.sum() >= 8 else np.inf
             guess = new
         moved[j], shared[j] = d, frac
+        motion[j] = float(d)
         if d >= step or frac < min_overlap:
             # Take the sharp frame that went farthest while the overlap still held.
             window = [k for k in range(ref + 1, j + 1)
@@ -182,7 +187,7 @@ def select(stats: FrameStats, usable: np.ndarray, step: float, min_overlap: floa
         else:
             path += max((min(d, 1.0) for d in moved.values()), default=0.0)
     photo_set = len(keys) > 1 and untracked >= 0.5 * (len(keys) - 1)
-    return Selection(keys, step, overlaps, photo_set, path)
+    return Selection(keys, step, overlaps, photo_set, path, motion)
 
 
 def _sharpest_far(window: list[int], rel: np.ndarray, moved: dict) -> int:
@@ -227,7 +232,8 @@ def choose(stats: FrameStats, usable: np.ndarray, step: float, min_overlap: floa
     photos = None
     if 2 <= len(good) <= max_keyframes:
         motion, shared = consecutive_motion(stats, good)
-        photos = Selection([int(k) for k in good], step, shared.tolist(), True, float(np.minimum(motion, 1).sum()))
+        photos = Selection([int(k) for k in good], step, shared.tolist(), True, float(np.minimum(motion, 1).sum()),
+                           {int(k): float(m) for k, m in zip(good[1:], motion)})
         if np.median(motion) >= 0.5 * step:
             return photos  # no need to track through the video: every frame is a keyframe
     sel = select(stats, usable, step, min_overlap, report)
@@ -252,5 +258,5 @@ def choose(stats: FrameStats, usable: np.ndarray, step: float, min_overlap: floa
         return photos
     if len(sel.positions) > max_keyframes:
         keep = np.unique(np.round(np.linspace(0, len(sel.positions) - 1, max_keyframes)).astype(int))
-        sel = Selection([sel.positions[k] for k in keep], sel.step, [], sel.photo_set, sel.path_motion)
+        sel = Selection([sel.positions[k] for k in keep], sel.step, [], sel.photo_set, sel.path_motion, sel.motion)
     return sel

@@ -140,6 +140,10 @@ def write_glb(path: Path, verts: np.ndarray, faces: np.ndarray, colors: np.ndarr
 
 
 def write_ply_points(path: Path, points: np.ndarray, colors: np.ndarray) -> None:
+    path.write_bytes(ply_points_bytes(points, colors))
+
+
+def ply_points_bytes(points: np.ndarray, colors: np.ndarray) -> bytes:
     """Binary little-endian PLY with float xyz and uchar rgb."""
     n = len(points)
     header = (
@@ -150,9 +154,7 @@ def write_ply_points(path: Path, points: np.ndarray, colors: np.ndarray) -> None
     rec = np.empty(n, dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("r", "u1"), ("g", "u1"), ("b", "u1")])
     rec["x"], rec["y"], rec["z"] = points[:, 0], points[:, 1], points[:, 2]
     rec["r"], rec["g"], rec["b"] = colors[:, 0], colors[:, 1], colors[:, 2]
-    with open(path, "wb") as fh:
-        fh.write(header.encode("ascii"))
-        fh.write(rec.tobytes())
+    return header.encode("ascii") + rec.tobytes()
 
 
 def write_cameras(path: Path, frames: list[dict], units: str = "arbitrary") -> None:

@@ -14,8 +14,10 @@ records which path ran and why.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -28,6 +30,11 @@ GOOD_SHARE = 0.9
 FALLBACK_EXHAUSTIVE_UP_TO = 150
 #: Look-alike keyframes matched with each keyframe beyond the sequential window.
 RETRIEVAL_PAIRS = 3
+#: COLMAP writes the model so far after this many more views are placed (the live preview).
+SNAPSHOT_EVERY = 3
+
+#: ``on_model(reconstruction)``: a pycolmap model while mapping grows it
+ModelCallback = Callable[[Any], None]
 
 
 @dataclass
@@ -44,8 +51,10 @@ class SfmResult:
 
 
 def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOptions, progress: Progress,
-        long_side: int = 960) -> SfmResult | None:
-    """Run SfM over ``names`` (files in ``image_dir``, ``long_side`` px); ``None`` when no model starts."""
+        long_side: int = 960, on_model: ModelCallback | None = None) -> SfmResult | None:
+    """Run SfM over ``names`` (files in ``image_dir``, ``long_side`` px); ``None`` when no model starts.
+
+    ``on_model`` sees the model every few views placed, while mapping runs."""
     import pycolmap
 
     if options.seed is not None:
@@ -64,7 +73,7 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
     if matching == "sequential":
         matching = "sequential+retrieval"
         _match_pairs(db, retrieval_pairs(db, names, options.match_overlap), work_dir, options, n, progress)
-    best = _map(db, image_dir, work_dir / "sparse0", options, n, progress, loose=False)
+    best = _map(db, image_dir, work_dir / "sparse0", options, n, progress, loose=False, on_model=on_model)
     attempts.append({"matching": matching, "mapper": "default", "focal": "default", "placed": _placed(best)})
 
     # Fallbacks, cheapest first, until 90% are placed. The initial focal length is COLMAP's
@@ -79,7 +88,8 @@ def run(image_dir: Path, names: list[str], work_dir: Path, options: PipelineOpti
             _match(db, matching, options, n, progress)
         if focal != 1.0:
             _scale_focal_guess(db, focal)
-        retry = _map(db, image_dir, work_dir / f"sparse{len(attempts)}", options, n, progress, loose=True)
+        retry = _map(db, image_dir, work_dir / f"sparse{len(attempts)}", options, n, progress, loose=True,
+                     on_model=on_model)
         attempts.append({"matching": matching, "mapper": "loose", "focal": f"{focal:g}x default",
                          "placed": _placed(retry), "why": why})
         if _placed(retry) > _placed(best):
@@ -236,7 +246,7 @@ def _match_pairs(db: Path, pairs: list[tuple[str, str]], work_dir: Path, options
 
 
 def _map(db: Path, image_dir: Path, out_dir: Path, options: PipelineOptions, n: int, progress: Progress,
-         loose: bool):
+         loose: bool, on_model: ModelCallback | None = None):
     import pycolmap
 
     mapping = pycolmap.IncrementalPipelineOptions()
@@ -269,10 +279,19 @@ def _map(db: Path, image_dir: Path, out_dir: Path, options: PipelineOptions, n: 
         mapping.mapper.max_reg_trials = 5
     out_dir.mkdir(parents=True, exist_ok=True)
     registered = [0]
+    snapshots = out_dir / "snapshots"
+    if on_model is not None:
+        # COLMAP's own snapshots: the callbacks see no model, but a snapshot is written just
+        # before the callback of the view that completes it.
+        snapshots.mkdir()
+        mapping.snapshot_path = str(snapshots)
+        mapping.snapshot_frames_freq = SNAPSHOT_EVERY
 
     def on_image() -> None:
         registered[0] += 1
         progress("mapping", min(registered[0], n), n)
+        if on_model is not None:
+            _pass_snapshot(snapshots, on_model)
 
     def on_init() -> None:
         registered[0] = 2
@@ -281,9 +300,62 @@ def _map(db: Path, image_dir: Path, out_dir: Path, options: PipelineOptions, n: 
     with progress.stage("mapping", n):
         models = pycolmap.incremental_mapping(db, image_dir, out_dir, options=mapping,
                                               initial_image_pair_callback=on_init, next_image_callback=on_image)
+    shutil.rmtree(snapshots, ignore_errors=True)
     if not models:
         return None
     return max(models.values(), key=lambda r: r.num_reg_images())
+
+
+def _pass_snapshot(folder: Path, on_model: ModelCallback) -> None:
+    """Hand the newest snapshot to ``on_model`` and delete them all (each is a whole model)."""
+    import pycolmap
+
+    written = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name)
+    if not written:
+        return
+    try:
+        on_model(pycolmap.Reconstruction(written[-1]))
+    finally:
+        for snapshot in written:
+            shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def model_arrays(rec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points, their colours and the placed cameras' world_from_camera (OpenCV axes) of a model."""
+    points = rec.points3D
+    xyz = np.array([p.xyz for p in points.values()], np.float64).reshape(-1, 3)
+    rgb = np.array([p.color for p in points.values()], np.uint8).reshape(-1, 3)
+    poses = []
+    for im in rec.images.values():
+        if im.has_pose:
+            m = np.eye(4)
+            m[:3, :] = im.cam_from_world().matrix()
+            poses.append(np.linalg.inv(m))
+    return xyz, rgb, np.array(poses).reshape(-1, 4, 4)
+
+
+def keyframe_matches(db: Path, names: list[str]) -> list[dict[str, int]]:
+    """Per keyframe (in ``names`` order): SIFT features, keyframes it was verified against,
+    and the inlier matches with all of them."""
+    import pycolmap
+
+    database = pycolmap.Database.open(db)
+    try:
+        id_of = {im.name: im.image_id for im in database.read_all_images()}
+        features = {name: int(database.num_keypoints_for_image(id_of[name])) for name in names if name in id_of}
+        pairs, inliers = database.read_two_view_geometry_num_inliers()
+    finally:
+        database.close()
+    partners: dict[int, int] = {}
+    matches: dict[int, int] = {}
+    for pair, count in zip(pairs, inliers):
+        if count <= 0:
+            continue
+        for image_id in pycolmap.pair_id_to_image_pair(pair):
+            partners[image_id] = partners.get(image_id, 0) + 1
+            matches[image_id] = matches.get(image_id, 0) + int(count)
+    return [{"features": features.get(name, 0), "matched_keyframes": partners.get(id_of.get(name, -1), 0),
+             "matches": matches.get(id_of.get(name, -1), 0)} for name in names]
 
 
 def _to_result(rec, names: list[str]) -> SfmResult:

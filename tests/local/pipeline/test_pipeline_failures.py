@@ -8,6 +8,7 @@ things, and broken files.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -36,6 +37,10 @@ def test_footage_filmed_in_the_dark(tmp_path, video_writer, castle_frames):
     err = _fail(video_writer(tmp_path / "dark.mp4", dark, fps=2), tmp_path)
     assert err.code == "too_dark"
     assert "only 0 of 12 frames have enough light" in str(err)
+    # The frames' scores are written before the verdict, so the job shows why.
+    frames = json.loads((tmp_path / "job" / "stages" / "frames.json").read_text())
+    assert [row["why"] for row in frames["frames"]] == ["too_dark"] * 12
+    assert all(row["brightness"] < frames["thresholds"]["dark_level"] for row in frames["frames"])
 
 
 def test_footage_out_of_focus(tmp_path, video_writer, castle_frames):
@@ -53,6 +58,8 @@ def test_a_tripod_shot_does_not_move(tmp_path, video_writer, castle_frames):
     assert err.code == "no_motion"
     found = re.search(r"over ([\d.]+) s the view shifts by ([\d.]+)% of the frame", str(err))
     assert found and float(found[1]) == pytest.approx(3.9, abs=0.05) and float(found[2]) < 1.0
+    frames = json.loads((tmp_path / "job" / "stages" / "frames.json").read_text())["frames"]
+    assert len(frames) == 40 and not any(row["kept"] for row in frames)
 
 
 def test_photos_of_unrelated_things_cannot_be_placed(tmp_path, real_data):
