@@ -14,9 +14,13 @@ import pythreejs as three
 from ._framing import DEFAULT_DIRECTION, camera_basis, framed_view
 from ._look import DARK_BACKGROUND, LIGHT_BACKGROUND, PLAIN_MESH_COLOR
 
-__all__ = ["background_for", "mesh_object", "renderer_for", "resize", "set_dark", "show_in"]
+__all__ = ["add_measuring", "background_for", "mesh_object", "renderer_for", "resize", "set_dark", "show_in",
+           "show_marks"]
 
 _FOV_DEGREES = 45.0
+# The /view page's measuring marks (stage.js): red, drawn over the mesh, dots 1/150 of the box.
+_MARK_COLOR = "#ff3b30"
+_MARK_NAME = "osnb-measure-marks"
 
 
 def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
@@ -72,7 +76,51 @@ def show_in(renderer: three.Renderer, mesh: three.Mesh, points: np.ndarray) -> N
     """
     scene = renderer.scene
     scene.children = tuple(child for child in scene.children if not isinstance(child, three.Mesh)) + (mesh,)
+    for picker in renderer.controls:
+        if isinstance(picker, three.Picker):
+            picker.controlling = mesh  # picks land on the mesh shown, not on the one replaced
     _frame(renderer.camera, renderer.controls[0], points)
+
+
+def add_measuring(renderer: three.Renderer) -> tuple[three.Picker, three.Group]:
+    """A ``Picker`` on the renderer's mesh and, in its scene, the (hidden) marks of a measurement.
+
+    The picker answers a double-click, not a click: a drag that turns the view ends in a
+    click too, and would drop a point each time. It controls the mesh alone, so the marks
+    themselves are never picked.
+    """
+    [mesh] = [child for child in renderer.scene.children if isinstance(child, three.Mesh)]
+    picker = three.Picker(controlling=mesh, event="dblclick")
+    renderer.controls = tuple(renderer.controls) + (picker,)
+    over = {"color": _MARK_COLOR, "depthTest": False}  # seen through the surface, as on /view
+    # One unit sphere scaled per result, and a line whose two points move: every pick moves
+    # existing objects instead of opening new widgets in the browser.
+    sphere = three.SphereBufferGeometry(radius=1.0, widthSegments=16, heightSegments=12)
+    dots = [three.Mesh(geometry=sphere, material=three.MeshBasicMaterial(**over), visible=False, renderOrder=10)
+            for _ in range(2)]
+    segment = three.BufferGeometry(attributes={"position": three.BufferAttribute(
+        array=np.zeros((2, 3), dtype=np.float32), normalized=False)})
+    # Not culled: three.js keeps the line's first bounding sphere, which later points leave.
+    line = three.Line(geometry=segment, material=three.LineBasicMaterial(**over), visible=False, renderOrder=10,
+                      frustumCulled=False)
+    marks = three.Group(children=[*dots, line], name=_MARK_NAME)
+    renderer.scene.children = tuple(renderer.scene.children) + (marks,)
+    return picker, marks
+
+
+def show_marks(marks: three.Group, points: list[np.ndarray], radius: float) -> None:
+    """Draw up to two picked points as dots of ``radius``, joined by a line when there are two."""
+    *dots, line = marks.children
+    for index, dot in enumerate(dots):
+        shown = index < len(points)
+        with dot.hold_sync():
+            if shown:
+                dot.position = tuple(float(v) for v in points[index])
+                dot.scale = (radius, radius, radius)
+            dot.visible = shown
+    if len(points) == 2:
+        line.geometry.attributes["position"].array = np.asarray(points, dtype=np.float32).reshape(2, 3)
+    line.visible = len(points) == 2
 
 
 def _frame(camera: three.PerspectiveCamera, controls: three.OrbitControls, points: np.ndarray) -> None:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pythreejs
     import trimesh
 
+    from ._measuring import MeasureTool
+
 __all__ = ["ReconstructWidget"]
 
 # One list of phases for the kernel and the page (js/src/widget imports the same file).
@@ -128,6 +130,8 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._mesh: trimesh.Trimesh | None = None
         # The one renderer this widget draws every result in (see _three.show_in for why one).
         self._renderer: pythreejs.Renderer | None = None
+        # Its double-click measuring, and the readout shown under it.
+        self._measure: MeasureTool | None = None
         self._mesh_path: Path | None = None
         self._preview_png: bytes | None = None
         self._display_ids: list[str] = []
@@ -135,7 +139,8 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._view_width = _VIEW_WIDTH[2]
         self._dark = False
         self.max_upload = size_text(self._client.max_upload_bytes)
-        self._scene_box = ipywidgets.Box(layout=ipywidgets.Layout(width="100%"))
+        # Wrapping: the view on its own line as before, the measuring readout (full width) under it.
+        self._scene_box = ipywidgets.Box(layout=ipywidgets.Layout(width="100%", flex_flow="row wrap"))
         self._scene_box.add_class("osnb-scene")
         # One card around the widget and the 3D view: style.css draws its border.
         self._container = ipywidgets.VBox([self, self._scene_box])
@@ -204,7 +209,16 @@ class ReconstructWidget(anywidget.AnyWidget):
         if self._mesh is None:
             raise RuntimeError("There is no result to scale yet: wait() for the reconstruction first.")
         self._mesh = scale_mesh(self._mesh, point_a, point_b, metres)
+        if self._measure is not None:
+            self._measure.rescaled(self._mesh)  # the readout now says metres
         return self._mesh
+
+    @property
+    def measurement(self) -> float | None:
+        """The distance last measured in the 3D view (double-click two points of the mesh), in
+        metres once the scale is known (else in the mesh's units), or None."""
+        measuring = self._measure.measuring if self._measure is not None and self._mesh is not None else None
+        return measuring.distance if measuring is not None else None
 
     def export_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
         """Write one self-contained HTML page of the result that opens offline, from disk."""
@@ -371,6 +385,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         from .. import _three
         from ..mesh import display_arrays
         from ..preview import png_bytes, render_shaded
+        from ._measuring import MeasureTool
 
         # One decimated copy for both pictures: the live 3D view and the still preview.
         arrays = display_arrays(mesh, self._max_faces)
@@ -378,15 +393,17 @@ class ReconstructWidget(anywidget.AnyWidget):
         if self._renderer is None:
             self._renderer = _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width,
                                                  height=height, dark=self._dark)
+            self._measure = MeasureTool(self._renderer)
         else:
             _three.resize(self._renderer, width, height)
             _three.set_dark(self._renderer, self._dark)
             _three.show_in(self._renderer, _three.mesh_object(arrays), arrays["positions"])
         preview = png_bytes(render_shaded(arrays["positions"], arrays["index"].reshape(-1, 3), arrays.get("colors"),
                                           width=480, height=320))
+        self._measure.show(mesh, arrays["positions"])
         with self._lock:
             self._mesh, self._mesh_path, self._preview_png = mesh, path, preview
-            self._scene_box.children = (self._renderer,)
+            self._scene_box.children = (self._renderer, self._measure.readout)
         self._refresh_displays()
 
     def _on_view(self, width: Any, dark: Any) -> None:

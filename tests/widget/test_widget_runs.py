@@ -37,8 +37,9 @@ def test_the_displayed_view_is_a_vbox_of_the_widget_and_the_pythreejs_renderer(m
     w = make_widget(video)
     w.wait(timeout=120)
     assert isinstance(w.container, ipywidgets.VBox) and w.container.children[0] is w
-    [renderer] = w.container.children[1].children
+    renderer, readout = w.container.children[1].children  # the measuring readout under the view
     assert renderer is w.scene and isinstance(renderer, pythreejs.Renderer)
+    assert isinstance(readout, ipywidgets.HTML)
     bundle = w._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.container.model_id
     mesh = next(c for c in renderer.scene.children if isinstance(c, pythreejs.Mesh))
