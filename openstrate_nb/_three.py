@@ -14,13 +14,15 @@ import pythreejs as three
 from ._framing import DEFAULT_DIRECTION, camera_basis, framed_view
 from ._look import DARK_BACKGROUND, LIGHT_BACKGROUND, PLAIN_MESH_COLOR
 
-__all__ = ["add_measuring", "background_for", "mesh_object", "renderer_for", "resize", "set_dark", "show_in",
+__all__ = ["add_measuring", "preview_object", "show_preview_in", "background_for", "mesh_object", "renderer_for", "resize", "set_dark", "show_in",
            "show_marks"]
 
 _FOV_DEGREES = 45.0
 # The /view page's measuring marks (stage.js): red, drawn over the mesh, dots 1/150 of the box.
 _MARK_COLOR = "#ff3b30"
 _MARK_NAME = "osnb-measure-marks"
+_PREVIEW_NAME = "osnb-live-preview"
+_CAMERA_COLOR = "#ff9500"
 
 
 def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
@@ -44,10 +46,11 @@ def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
     return three.Mesh(geometry=geometry, material=material)
 
 
-def renderer_for(mesh: three.Mesh, points: np.ndarray, *, width: int = 640, height: int = 420,
+def renderer_for(mesh: three.Object3D, points: np.ndarray, *, width: int = 640, height: int = 420,
                  dark: bool = False) -> three.Renderer:
     """A ``Renderer`` with orbit controls, a light that follows the camera, and the camera
-    framing ``points`` (the displayed positions) from the viewers' default direction."""
+    framing ``points`` (the displayed positions) from the viewers' default direction.
+    ``mesh`` is what it shows first: a result's mesh, or a live preview."""
     key_light = three.DirectionalLight(
         color="white", intensity=0.65, position=[1.0, 1.5, 1.0],
         # Given here rather than left to the browser: pythreejs' front end creates a missing
@@ -75,7 +78,9 @@ def show_in(renderer: three.Renderer, mesh: three.Mesh, points: np.ndarray) -> N
     and a camera update already on its way then lands on a closed comm ("No such comm").
     """
     scene = renderer.scene
-    scene.children = tuple(child for child in scene.children if not isinstance(child, three.Mesh)) + (mesh,)
+    # The result replaces the last one and the live preview that came before it.
+    scene.children = tuple(child for child in scene.children
+                           if not isinstance(child, three.Mesh) and child.name != _PREVIEW_NAME) + (mesh,)
     for picker in renderer.controls:
         if isinstance(picker, three.Picker):
             picker.controlling = mesh  # picks land on the mesh shown, not on the one replaced
@@ -121,6 +126,53 @@ def show_marks(marks: three.Group, points: list[np.ndarray], radius: float) -> N
     if len(points) == 2:
         line.geometry.attributes["position"].array = np.asarray(points, dtype=np.float32).reshape(2, 3)
     line.visible = len(points) == 2
+
+
+def preview_object(points: np.ndarray, colors: np.ndarray, world_from_camera: np.ndarray) -> three.Group:
+    """The model so far: coloured points, and each placed camera as a small frustum (OpenCV
+    axes: x right, y down, z forward) on a line along the path."""
+    positions = np.ascontiguousarray(points, dtype=np.float32).reshape(-1, 3)
+    rgb = np.ascontiguousarray(colors, dtype=np.float32).reshape(-1, 3) / np.float32(255.0)
+    span = float(np.linalg.norm(np.ptp(positions, axis=0))) if len(positions) else 1.0
+    cloud = three.Points(
+        geometry=three.BufferGeometry(attributes={
+            "position": three.BufferAttribute(array=positions, normalized=False),
+            "color": three.BufferAttribute(array=rgb, normalized=False)}),
+        material=three.PointsMaterial(size=span / 400 or 0.01, vertexColors="VertexColors"))
+    children: list[three.Object3D] = [cloud]
+    segments = _frusta_segments(np.asarray(world_from_camera, dtype=np.float64).reshape(-1, 4, 4), 0.03 * span)
+    if len(segments):
+        children.append(three.LineSegments(
+            geometry=three.BufferGeometry(attributes={"position": three.BufferAttribute(array=segments,
+                                                                                        normalized=False)}),
+            material=three.LineBasicMaterial(color=_CAMERA_COLOR)))
+    return three.Group(children=children, name=_PREVIEW_NAME)
+
+
+def _frusta_segments(world_from_camera: np.ndarray, size: float) -> np.ndarray:
+    """Line segments (pairs of points, float32) of a pyramid per camera and the path between them."""
+    corners_cam = np.array([[-0.6, -0.45, 1.0], [0.6, -0.45, 1.0], [0.6, 0.45, 1.0], [-0.6, 0.45, 1.0]]) * size
+    segments = []
+    for pose in world_from_camera:
+        centre, corners = pose[:3, 3], corners_cam @ pose[:3, :3].T + pose[:3, 3]
+        for k in range(4):
+            segments += [centre, corners[k], corners[k], corners[(k + 1) % 4]]
+    centres = world_from_camera[:, :3, 3]
+    for a, b in zip(centres[:-1], centres[1:]):
+        segments += [a, b]
+    return np.asarray(segments, dtype=np.float32).reshape(-1, 3)
+
+
+def show_preview_in(renderer: three.Renderer, preview: three.Group, points: np.ndarray, *, frame: bool) -> None:
+    """Put ``preview`` in place of the last one (``frame``: point the camera at ``points``).
+
+    The earlier preview's widgets are left open, not closed: the browser may still be drawing
+    them, and a message to a closed comm is an error in the kernel ("No such comm").
+    """
+    scene = renderer.scene
+    scene.children = tuple(child for child in scene.children if child.name != _PREVIEW_NAME) + (preview,)
+    if frame and len(points):
+        _frame(renderer.camera, renderer.controls[0], np.asarray(points, dtype=np.float32))
 
 
 def _frame(camera: three.PerspectiveCamera, controls: three.OrbitControls, points: np.ndarray) -> None:

@@ -73,3 +73,34 @@ def options_pipeline(video_path: Path, work_dir: Path, report, video_name=None, 
     art = quick_pipeline(video_path, work_dir, report, video_name)
     art.stats["marker_size_m"] = None if options is None else options.marker_size_m
     return art
+
+
+def growing_pipeline(video_path: Path, work_dir: Path, report, video_name=None) -> Artifacts:
+    """A live preview that grows, as the real pipeline's does: four versions of the model so
+    far (more points and cameras each time, ``LIVE_STEP_S`` apart), then the quick result."""
+    import numpy as np
+
+    from openstrate_nb.local.pipeline.recorder import StageRecorder
+
+    frames = _count_frames(video_path)
+    step_s = float(os.environ.get("OPENSTRATE_TEST_LIVE_STEP", "0.8"))
+    recorder = StageRecorder(work_dir / "stages")
+    rng = np.random.default_rng(0)
+    for version in range(1, 5):
+        points = rng.normal(size=(800 * version, 3))
+        points /= np.linalg.norm(points, axis=1, keepdims=True)
+        colors = ((points + 1) * 127.5).astype(np.uint8)
+        cameras = []
+        for k in range(2 * version):  # on a circle around the sphere, looking at its centre
+            angle = k * np.pi / 8
+            centre = np.array([3 * np.sin(angle), 0.0, 3 * np.cos(angle)])
+            forward = -centre / np.linalg.norm(centre)
+            right = np.cross(forward, [0.0, -1.0, 0.0])
+            pose = np.eye(4)
+            pose[:3, :3] = np.stack([right, np.cross(forward, right), forward], axis=1)
+            pose[:3, 3] = centre
+            cameras.append({"world_from_camera": pose.tolist()})
+        recorder.live_model(points, colors, cameras, "mapping" if version < 4 else "depth")
+        report("mapping", version, 4)
+        time.sleep(step_s)
+    return quick_pipeline(video_path, work_dir, report, video_name)

@@ -20,6 +20,7 @@ from ._exceptions import (
     WaitTimeout,
     WorkerUnavailableError,
 )
+from ._live import LiveModel
 from ._models import Job, JobStatus, Upload
 from ._uploads import ALLOWED_EXTENSIONS, MESH_EXTENSIONS, VIDEO_EXTENSIONS
 
@@ -30,6 +31,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Upload",
+    "LiveModel",
     "VIDEO_EXTENSIONS",
     "MESH_EXTENSIONS",
     "ALLOWED_EXTENSIONS",

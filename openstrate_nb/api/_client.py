@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Union
 from urllib.parse import urljoin, urlsplit
 
 import anyio
+import numpy as np
 import httpx
 
 from .._version import __version__
@@ -34,7 +35,8 @@ from ._exceptions import (
     WorkerUnavailableError,
     error_message_from_body,
 )
-from ._models import Job, Upload
+from ._live import LiveModel, parse_camera_poses, parse_points_ply
+from ._models import Job, JobStatus, Upload
 from ._polling import TRANSIENT_STATUS_CODES, PollPolicy, WaitState, parse_retry_after
 from ._uploads import DEFAULT_MAX_UPLOAD_BYTES, FileSource, MultipartFileBody, UploadProgress, open_upload
 
@@ -225,6 +227,12 @@ def _artifact_targets(job: Job, folder: str | os.PathLike[str]) -> list[tuple[st
     return targets
 
 
+def _live_model(points_and_colors: tuple[np.ndarray, np.ndarray], poses: np.ndarray, job: Job) -> LiveModel:
+    facts = job.extra.get("preview") if isinstance(job.extra.get("preview"), dict) else {}
+    stage = facts.get("stage") if isinstance(facts.get("stage"), str) else None
+    return LiveModel(*points_and_colors, poses, stage, dict(facts))
+
+
 def _asset_name(asset: str, ext: str) -> str:
     asset = asset.rsplit("/", 1)[-1]
     return asset if "." in asset else f"{asset}.{ext.lstrip('.')}"
@@ -367,6 +375,22 @@ class OpenStrate(_BaseClient):
         return part.target
 
 
+    def live_model(self, job: Job) -> LiveModel | None:
+        """The model so far of a running job, where the server offers a live preview
+        (``points_url`` while processing: the embedded server); None otherwise."""
+        if job.status != JobStatus.PROCESSING or not job.points_url:
+            return None
+        points = self._get_bytes(job.points_url)
+        poses = parse_camera_poses(self._get_bytes(job.cameras_url)) if job.cameras_url else np.zeros((0, 4, 4))
+        return _live_model(parse_points_ply(points), poses, job)
+
+    def _get_bytes(self, url: str) -> bytes:
+        with self._transport_errors():
+            response = self._http.get(url)
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return response.content
+
     def download_artifacts(self, job: Job | str, folder: str | os.PathLike[str]) -> Path:
         """Every stage artifact of ``job`` into ``folder`` (names keep their subfolders:
         ``keyframes/…jpg``); returns the folder. For ``openstrate_nb.figures``."""
@@ -476,6 +500,20 @@ class AsyncOpenStrate(_BaseClient):
             else:
                 raise APIConnectionError(_incomplete(url, part))
         return part.target
+
+    async def live_model(self, job: Job) -> LiveModel | None:
+        if job.status != JobStatus.PROCESSING or not job.points_url:
+            return None
+        points = await self._get_bytes(job.points_url)
+        poses = parse_camera_poses(await self._get_bytes(job.cameras_url)) if job.cameras_url else np.zeros((0, 4, 4))
+        return _live_model(parse_points_ply(points), poses, job)
+
+    async def _get_bytes(self, url: str) -> bytes:
+        with self._transport_errors():
+            response = await self._http.get(url)
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return response.content
 
     async def download_artifacts(self, job: Job | str, folder: str | os.PathLike[str]) -> Path:
         job = await self.status(job) if isinstance(job, str) else job

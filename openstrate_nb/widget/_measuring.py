@@ -121,6 +121,11 @@ class MeasureTool:
         self.measuring = Measuring(mesh)
         self._redraw()
 
+    def hide(self) -> None:
+        """No result in the view (a live preview replaced it): no marks, no readings."""
+        self.measuring = None
+        self._redraw()
+
     def rescaled(self, mesh: trimesh.Trimesh) -> None:
         if self.measuring is not None:
             self.measuring.rescaled(mesh)

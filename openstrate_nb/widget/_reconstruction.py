@@ -5,7 +5,8 @@ ordinary cell runs, while a plain thread that sets synced traits keeps the bar m
 when the kernel is idle and when another cell blocks (measured; see docs/measured-facts.md).
 
 The thread talks to the server only through the client, and to the widget only through
-``sink``: ``sink._set(**traits)``, ``sink._set_job(job)``, ``sink._set_result(mesh, path)``.
+``sink``: ``sink._set(**traits)``, ``sink._set_job(job)``, ``sink._set_live(model)`` (the
+live preview, where the server has one and ``live_preview`` asks for it), ``sink._set_result(mesh, path)``.
 """
 
 from __future__ import annotations
@@ -108,8 +109,10 @@ class Source:
 
 class Reconstruction(threading.Thread):
     def __init__(self, sink: Any, client: OpenStrate, source: Source, *, force: bool, use_cache: bool,
-                 poll_interval: float, retry: bool = False):
+                 poll_interval: float, retry: bool = False, live_preview: bool = False):
         super().__init__(name="openstrate-widget", daemon=True)
+        #: fetch the model so far for ``sink._set_live`` (a batch's rows do not show one)
+        self.live_preview = live_preview
         self.sink = sink
         self.client = client
         self.source = source
@@ -121,6 +124,8 @@ class Reconstruction(threading.Thread):
         #: the job being followed, once there is one (Cancel then stops it on the server)
         self.watching: str | None = None
         self.best_percent = -1.0
+        #: the live preview last fetched (its URL changes with every new version)
+        self.live_url: str | None = None
         self.stop_event = threading.Event()
         self.done = threading.Event()
 
@@ -286,6 +291,7 @@ class Reconstruction(threading.Thread):
 
     def _show_job(self, job: Job, watched_since: float) -> None:
         self.sink._set_job(job)
+        self._show_live_model(job)
         progress = job.progress
         if progress is not None:
             # One bar for the whole job, which only moves forward, whatever a server reports.
@@ -303,6 +309,20 @@ class Reconstruction(threading.Thread):
             elapsed=round(job_elapsed(job.extra, watched_since), 1),
             **({} if job.is_terminal else {"phase": phase}),
         )
+
+    def _show_live_model(self, job: Job) -> None:
+        """Fetch the model so far when the server has a new one (its ``points_url`` changed).
+        A preview that cannot be fetched is skipped: the bar and the result do not depend on it."""
+        if not self.live_preview or job.status != JobStatus.PROCESSING or not job.points_url \
+                or job.points_url == self.live_url:
+            return
+        self.live_url = job.points_url
+        try:
+            model = self.client.live_model(job)
+        except OpenStrateError:
+            return
+        if model is not None:
+            self.sink._set_live(model)
 
     # -- the result ---------------------------------------------------------------------
 

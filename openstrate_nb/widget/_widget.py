@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import anywidget
 import ipywidgets
+import numpy as np
 import traitlets as t
 
 from .._contract import size_text
-from ..api import VIDEO_EXTENSIONS, Job, JobFailedError, JobStatus, MissingFileError, OpenStrate, OpenStrateError, WaitTimeout
+from ..api import (VIDEO_EXTENSIONS, Job, JobFailedError, JobStatus, LiveModel, MissingFileError, OpenStrate,
+                   OpenStrateError, WaitTimeout)
 from ._receiver import MAX_CHUNK_BYTES, ChunkReceiver, UploadRefused
 from ._reconstruction import Reconstruction, Source, cached_job_record
 from ._front_end import front_end
@@ -46,6 +48,7 @@ DEFAULT_MAX_FACES = 30_000  # same as openstrate_nb.mesh's (see there why), with
 # The kernel's 3D view: as wide as the widget (the browser reports it), no taller than the iframe.
 _VIEW_WIDTH = (240, 1600, 640)  # least, most, before the browser has said
 _VIEW_HEIGHT = 420
+_PREVIEW_MAX_POINTS = 100_000  # ~1.6 MB to the browser per update, drawn smoothly by three.js r97
 
 
 class _Busy(RuntimeError):
@@ -90,6 +93,8 @@ class ReconstructWidget(anywidget.AnyWidget):
     #: how the page reaches view_url when the server is on the kernel's machine (see _routes.py)
     view_route = t.Dict({}).tag(sync=True)
     mesh_faces = t.Int(0).tag(sync=True)
+    #: points of the model so far in the 3D view while the job runs (the live preview), 0 without one
+    preview_points = t.Int(0).tag(sync=True)
     from_cache = t.Bool(False).tag(sync=True)
     #: one line on how the result was made (its provenance), shown under the result
     made_with = t.Unicode("").tag(sync=True)
@@ -132,6 +137,8 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._renderer: pythreejs.Renderer | None = None
         # Its double-click measuring, and the readout shown under it.
         self._measure: MeasureTool | None = None
+        #: the stage the live preview shown comes from (the view is framed again when it changes)
+        self._preview_stage: str | None = None
         self._mesh_path: Path | None = None
         self._preview_png: bytes | None = None
         self._display_ids: list[str] = []
@@ -364,11 +371,12 @@ class ReconstructWidget(anywidget.AnyWidget):
         self._scene_box.children = ()
         self._job = self._mesh = self._mesh_path = self._preview_png = None
         self._set(phase="starting", status="", stage="", error="", notice="", percent=-1.0, elapsed=0.0, step="", eta=-1.0,
-                  current_frame=0, total_frames=0, view_url="", view_route={}, mesh_faces=0, from_cache=False, can_retry=False, made_with="",
+                  current_frame=0, total_frames=0, view_url="", view_route={}, mesh_faces=0, preview_points=0, from_cache=False, can_retry=False, made_with="",
                   filename=source.filename or "", server_hop={}, **({} if source.temporary else {"kernel_hop": {}}),
                   **({"job_id": source.job_id} if source.job_id else {}))
         self._reconstruction = Reconstruction(self, self._client, source, force=self._force if force is None else force,
-                              use_cache=self._use_cache, poll_interval=self._poll_interval, retry=retry)
+                                              use_cache=self._use_cache, poll_interval=self._poll_interval,
+                                              retry=retry, live_preview=True)
         self._reconstruction.start()
 
     # The reconstruction thread's sink: called from that thread.
@@ -380,6 +388,31 @@ class ReconstructWidget(anywidget.AnyWidget):
 
     def _set_job(self, job: Job) -> None:
         self._job = job
+
+    def _set_live(self, model: LiveModel) -> None:
+        """The model so far (``client.live_model``): shown in the 3D view until the result comes."""
+        from .. import _three
+
+        points, colors = model.points, model.colors
+        if len(points) > _PREVIEW_MAX_POINTS:  # the view stays light whatever the server sends
+            keep = np.random.default_rng(0).choice(len(points), _PREVIEW_MAX_POINTS, replace=False)
+            points, colors = points[np.sort(keep)], colors[np.sort(keep)]
+        preview = _three.preview_object(points, colors, model.world_from_camera)
+        with self._lock:
+            if self._mesh is not None:
+                return  # the result is already shown
+        width, height = _view_size(self._view_width)
+        if self._renderer is None:
+            self._renderer = _three.renderer_for(preview, points, width=width, height=height, dark=self._dark)
+        else:
+            # Framed anew when the stage changes: the sparse model, then the denser surface.
+            _three.show_preview_in(self._renderer, preview, points, frame=model.stage != self._preview_stage)
+            if self._measure is not None:
+                self._measure.hide()  # the last result's marks
+        self._preview_stage = model.stage
+        self._set(preview_points=int(len(points)))
+        with self._lock:
+            self._scene_box.children = (self._renderer,)
 
     def _set_result(self, mesh: trimesh.Trimesh, path: Path) -> None:
         from .. import _three
@@ -393,11 +426,13 @@ class ReconstructWidget(anywidget.AnyWidget):
         if self._renderer is None:
             self._renderer = _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width,
                                                  height=height, dark=self._dark)
-            self._measure = MeasureTool(self._renderer)
         else:
             _three.resize(self._renderer, width, height)
             _three.set_dark(self._renderer, self._dark)
             _three.show_in(self._renderer, _three.mesh_object(arrays), arrays["positions"])
+        if self._measure is None:  # the view may have begun as a live preview, without a mesh to pick
+            self._measure = MeasureTool(self._renderer)
+        self._preview_stage = None
         preview = png_bytes(render_shaded(arrays["positions"], arrays["index"].reshape(-1, 3), arrays.get("colors"),
                                           width=480, height=320))
         self._measure.show(mesh, arrays["positions"])
