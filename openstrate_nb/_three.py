@@ -138,7 +138,7 @@ def preview_object(points: np.ndarray, colors: np.ndarray, world_from_camera: np
         geometry=three.BufferGeometry(attributes={
             "position": three.BufferAttribute(array=positions, normalized=False),
             "color": three.BufferAttribute(array=rgb, normalized=False)}),
-        material=three.PointsMaterial(size=span / 400 or 0.01, vertexColors="VertexColors"))
+        material=three.PointsMaterial(size=span / 200 or 0.01, vertexColors="VertexColors"))
     children: list[three.Object3D] = [cloud]
     segments = _frusta_segments(np.asarray(world_from_camera, dtype=np.float64).reshape(-1, 4, 4), 0.03 * span)
     if len(segments):

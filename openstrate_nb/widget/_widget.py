@@ -398,15 +398,16 @@ class ReconstructWidget(anywidget.AnyWidget):
             keep = np.random.default_rng(0).choice(len(points), _PREVIEW_MAX_POINTS, replace=False)
             points, colors = points[np.sort(keep)], colors[np.sort(keep)]
         preview = _three.preview_object(points, colors, model.world_from_camera)
+        framed = np.concatenate([points, model.world_from_camera[:, :3, 3].astype(np.float32)])  # cameras in view too
         with self._lock:
             if self._mesh is not None:
                 return  # the result is already shown
         width, height = _view_size(self._view_width)
         if self._renderer is None:
-            self._renderer = _three.renderer_for(preview, points, width=width, height=height, dark=self._dark)
+            self._renderer = _three.renderer_for(preview, framed, width=width, height=height, dark=self._dark)
         else:
             # Framed anew when the stage changes: the sparse model, then the denser surface.
-            _three.show_preview_in(self._renderer, preview, points, frame=model.stage != self._preview_stage)
+            _three.show_preview_in(self._renderer, preview, framed, frame=model.stage != self._preview_stage)
             if self._measure is not None:
                 self._measure.hide()  # the last result's marks
         self._preview_stage = model.stage
