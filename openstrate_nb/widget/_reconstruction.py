@@ -41,13 +41,16 @@ __all__ = ["Source", "Reconstruction", "Cancelled", "cached_job_record", "cache_
 _TICK = 0.1
 
 
+#: What the pre-upload check refuses a video for (the pipeline's codes for its first stages).
+CAPTURE_CODES = frozenset({"too_short", "too_dark", "too_blurred", "no_motion"})
 #: Failures a retry cannot change: the pipeline is deterministic, so the same video gets
 #: the same answer (the job document's ``code``).
 FINAL_CODES = frozenset({"not_a_video", "no_video_stream", "damaged", "too_short", "too_dark", "too_blurred",
                          "no_motion", "not_enough_views", "no_depth", "out_of_memory"})
 #: Refusals of the request itself (4xx, a file refused before sending), as opposed to
 #: trouble on the way (connection, 5xx, timeouts), which a retry may get past.
-FINAL_ERRORS = (BadRequestError, PayloadTooLargeError, UnsupportedFileError, FileTooLargeError, NotFoundError)
+FINAL_ERRORS: tuple[type[Exception], ...] = (BadRequestError, PayloadTooLargeError, UnsupportedFileError,
+                                             FileTooLargeError, NotFoundError)
 
 
 def cache_server(client: OpenStrate) -> str:
@@ -68,6 +71,10 @@ def cached_job_record(client: OpenStrate, video_key: str) -> dict[str, Any] | No
         cache.forget_job(video_key, server)
         return None
     return None if job.status == JobStatus.FAILED else record
+
+
+class CaptureRefused(Exception):
+    """The pre-upload check saw what the pipeline would refuse the video for."""
 
 
 class Cancelled(Exception):
@@ -109,8 +116,11 @@ class Source:
 
 class Reconstruction(threading.Thread):
     def __init__(self, sink: Any, client: OpenStrate, source: Source, *, force: bool, use_cache: bool,
-                 poll_interval: float, retry: bool = False, live_preview: bool = False):
+                 poll_interval: float, retry: bool = False, live_preview: bool = False,
+                 check_first: bool = False):
         super().__init__(name="openstrate-widget", daemon=True)
+        #: judge a local video with the pipeline's own first pass before sending it (``check_video``)
+        self.check_first = check_first
         #: fetch the model so far for ``sink._set_live`` (a batch's rows do not show one)
         self.live_preview = live_preview
         self.sink = sink
@@ -148,7 +158,7 @@ class Reconstruction(threading.Thread):
         except Exception as exc:  # every failure ends on screen, not in a thread's traceback
             # Retry where trying again can change the outcome (the network, the server's
             # health), not for a refusal of the request itself (a file that is no video).
-            retry = not isinstance(exc, FINAL_ERRORS) and self._can_start_again()
+            retry = not isinstance(exc, (*FINAL_ERRORS, CaptureRefused)) and self._can_start_again()
             self.sink._set(phase="failed", error=_message(exc), can_retry=retry)
         finally:
             self.done.set()
@@ -191,10 +201,36 @@ class Reconstruction(threading.Thread):
         if s.path is not None:
             self.sink._set(phase="hashing", notice="Checking the cache…")
             s.video_key = s.video_key or cache.file_sha256(s.path)
-            return self._cached_job(s.cache_key()) or self._upload(s.cache_key())
+            cached = self._cached_job(s.cache_key())
+            if cached:
+                return cached
+            self._check_capture(s.path)
+            return self._upload(s.cache_key())
         if s.job_id:
             return s.job_id
         raise ValueError("Nothing to reconstruct: give a video path, video_url= or job_id=.")
+
+    def _check_capture(self, path: Path) -> None:
+        """Refuse, before a byte is sent, footage the pipeline would refuse for what the check
+        sees (too short, too dark, too blurred, a camera that hardly moves). A file the check
+        cannot read goes to the server, whose answer about formats is the one that counts."""
+        if not self.check_first:
+            return
+        try:
+            from ..local.pipeline.check import check_video
+        except ImportError:
+            return  # without the embedded server's tools (PyAV, OpenCV) there is nothing to check with
+        self.sink._set(phase="checking", notice="Checking the video before sending it…")
+        try:
+            verdict = check_video(path)
+        except (ImportError, OpenStrateError):
+            return
+        self._check()
+        if not verdict.ok and verdict.code in CAPTURE_CODES:
+            self.source.discard_temporary()
+            raise CaptureRefused(f"{verdict.problem} (Checked here before uploading, so nothing was sent; "
+                                 "ReconstructWidget(..., check=False) sends it anyway.)")
+        self.sink._set(notice="")
 
     def _cached_job(self, video_key: str) -> str | None:
         if not self.use_cache or self.force:

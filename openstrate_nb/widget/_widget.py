@@ -66,6 +66,9 @@ class ReconstructWidget(anywidget.AnyWidget):
 
     The server is ``base_url=``, else ``$OPENSTRATE_BASE_URL``, else https://openstrate.com.
     The same video on the same server attaches to its finished job (``force=True`` runs it again).
+    A video on the kernel's machine is first judged by the pipeline's own first pass
+    (``check_video``): footage it would refuse (too short, too dark, too blurred, a camera that
+    hardly moves) is refused before it is sent (``check=False`` sends it anyway).
     """
 
     _esm = front_end("widget.js")
@@ -112,8 +115,11 @@ class ReconstructWidget(anywidget.AnyWidget):
     def __init__(self, video: str | os.PathLike[str] | None = None, *, video_url: str | None = None,
                  job_id: str | None = None, base_url: str | None = None, client: OpenStrate | None = None,
                  force: bool = False, cache: bool = True, poll_interval: float = 2.0,
-                 max_faces: int = DEFAULT_MAX_FACES, options: dict[str, Any] | None = None, **kwargs: Any):
+                 max_faces: int = DEFAULT_MAX_FACES, options: dict[str, Any] | None = None, check: bool = True,
+                 **kwargs: Any):
         super().__init__(**kwargs)
+        #: judge a video with the pipeline's own first pass before sending it (needs the local extra)
+        self._check_first = bool(check)
         if options is not None and not isinstance(options, dict):
             raise TypeError('options must be a dict, such as {"marker_size_m": 0.1} for a printed scale marker.')
         #: the server-side options every video of this widget is sent with
@@ -376,7 +382,7 @@ class ReconstructWidget(anywidget.AnyWidget):
                   **({"job_id": source.job_id} if source.job_id else {}))
         self._reconstruction = Reconstruction(self, self._client, source, force=self._force if force is None else force,
                                               use_cache=self._use_cache, poll_interval=self._poll_interval,
-                                              retry=retry, live_preview=True)
+                                              retry=retry, live_preview=True, check_first=self._check_first)
         self._reconstruction.start()
 
     # The reconstruction thread's sink: called from that thread.
