@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._verify import verify
     from .local.pipeline.check import check_video
     from .export import export_html
+    from .figures import camera_path_over_points, depth_beside_frame, keyframe_strip, score_timeline
     from .markers import marker_sheet
     from .scale import mesh_scale, scale_mesh
     from .mesh import load_glb, mesh_summary, show_mesh, to_pythreejs
@@ -43,6 +44,10 @@ _LAZY = {
     "provenance": "openstrate_nb._provenance",
     "verify": "openstrate_nb._verify",
     "check_video": "openstrate_nb.local.pipeline.check",
+    "keyframe_strip": "openstrate_nb.figures",
+    "score_timeline": "openstrate_nb.figures",
+    "depth_beside_frame": "openstrate_nb.figures",
+    "camera_path_over_points": "openstrate_nb.figures",
 }
 
 __all__ = ["__version__", *_api_all, *_LAZY, "load_ipython_extension", "unload_ipython_extension"]

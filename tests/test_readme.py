@@ -48,6 +48,8 @@ BLOCKS: dict[tuple[str, int], tuple[str, str, str | None]] = {
                                         "test_notebook_blocks_run_in_one_kernel"),
     ("In a notebook (30 seconds)", 2): (NOTEBOOK, "cell 2, same kernel: wait, mesh, summary, export",
                                         "test_notebook_blocks_run_in_one_kernel"),
+    ("Watching it being built, and every stage's pictures", 1): (
+        NOTEBOOK, "cell 3, same kernel: the job's stage artifacts and two figures", "test_notebook_blocks_run_in_one_kernel"),
     ("The Python client", 1): (PYTHON, "against the suite's session server", "test_client_block"),
     ("Command line", 1): (NAMED, "placeholders (JOB_ID, ID), the hosted service, a server that runs until "
                                  "Ctrl-C; tests/cli runs every command", None),
@@ -245,6 +247,8 @@ def test_notebook_blocks_run_in_one_kernel(notebook, user):
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], outputs
     assert (folder / "walk.html").stat().st_size > 100_000 and (folder / "walk.glb").read_bytes()[:4] == b"glTF"
     assert any((Path(user["OPENSTRATE_NB_DATA"]) / "server" / "files").glob("*.mp4"))  # the server beside the kernel
+    assert len(list((folder / "stages" / "keyframes").glob("*.jpg"))) >= 5  # the job's own pictures came down
+    assert any("image/png" in o.get("data", {}) for o in outputs[-3:])  # and the keyframe strip was drawn
 
 
 def test_client_block(server, user, tmp_path_factory):
