@@ -13,8 +13,11 @@ from pathlib import Path
 __all__ = ["write_atomic"]
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
-    """Write ``data`` (text as UTF-8) to ``path`` through a temp file beside it and a rename."""
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, durable: bool = True) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temp file beside it and a rename.
+
+    ``durable=False`` skips the fsync: readers still never see half a file, but a power cut
+    may lose it (fine for scratch files a job rewrites many times a second)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -24,7 +27,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as fh:
             fh.write(payload)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(part, path)
     except BaseException:
         part.unlink(missing_ok=True)
