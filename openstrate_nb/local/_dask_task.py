@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ._worker_process import run_worker_process
+from .pipeline.recorder import STAGES_DIR
 
 __all__ = ["reconstruct_on_worker", "ARTIFACT_NAMES"]
 
 #: the artifacts a done outcome names, with the extension each is stored under
 ARTIFACT_NAMES = {"glb": "glb", "points": "ply", "cameras": "json"}
-#: the pipeline's stage artifacts (pipeline/recorder.py), in its work directory
-STAGES_DIR = "stages"
 _STOP_CHECK_EVERY = 0.5  # seconds; each check asks the scheduler
 _LOG_TAIL = 256 * 1024  # bytes of the pipeline's log sent back to the server's logs folder
 

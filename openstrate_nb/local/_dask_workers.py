@@ -28,9 +28,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ._dask_task import ARTIFACT_NAMES, STAGES_DIR, reconstruct_on_worker
+from ._dask_task import ARTIFACT_NAMES, reconstruct_on_worker
 from ._config import parse_local_address
 from ._jobs import Attempt
+from .pipeline.recorder import STAGES_DIR
 
 __all__ = ["DaskWorkers"]
 

@@ -18,11 +18,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ._files import FileStore
-from .pipeline.recorder import MANIFEST
+from .pipeline.recorder import MANIFEST, STAGES_DIR
 
-__all__ = ["stage_folder", "read_manifest", "artifact_path", "artifact_fields", "keep_stages", "STAGES_DIR"]
-
-STAGES_DIR = "stages"  # in an attempt's work directory, and in the data directory
+__all__ = ["stage_folder", "read_manifest", "artifact_path", "artifact_fields", "keep_stages"]
 
 
 def stage_folder(files: FileStore, job: dict[str, Any]) -> Path:

@@ -401,8 +401,8 @@ class ReconstructWidget(anywidget.AnyWidget):
 
         points, colors = model.points, model.colors
         if len(points) > _PREVIEW_MAX_POINTS:  # the view stays light whatever the server sends
-            keep = np.random.default_rng(0).choice(len(points), _PREVIEW_MAX_POINTS, replace=False)
-            points, colors = points[np.sort(keep)], colors[np.sort(keep)]
+            keep = np.sort(np.random.default_rng(0).choice(len(points), _PREVIEW_MAX_POINTS, replace=False))
+            points, colors = points[keep], colors[keep]
         preview = _three.preview_object(points, colors, model.world_from_camera)
         framed = np.concatenate([points, model.world_from_camera[:, :3, 3].astype(np.float32)])  # cameras in view too
         with self._lock:

@@ -25,7 +25,7 @@ from . import decode, keyframes
 from ._options import PipelineOptions
 from ._progress import Progress, expected_seconds
 from ._result import Artifacts, ProgressCallback, ReconstructionError
-from .recorder import StageRecorder
+from .recorder import STAGES_DIR, StageRecorder
 
 MIN_VIEWS = 5  # fewer distinct views cannot make a useful model
 DARK_LEVEL = 40.0  # a frame whose brightest tenth stays below this grey level (of 255) is too dark to match
@@ -75,7 +75,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     progress = Progress(report)
     t_all = time.monotonic()
     record = provenance_record(video_path, video_name or video_path.name, opts)
-    recorder = StageRecorder(work_dir / "stages" if opts.stage_artifacts else None)
+    recorder = StageRecorder(work_dir / STAGES_DIR if opts.stage_artifacts else None)
 
     scan = measure_video(video_path, opts, progress)
     recorder.frames(*frame_report(scan, None, opts))  # written first: a refused video shows why

@@ -14,7 +14,6 @@ manifest's ``live`` entry names the newest and counts what they hold.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,10 @@ import numpy as np
 
 from ..._atomic import write_atomic
 
-__all__ = ["StageRecorder", "MANIFEST", "THUMB_LONG_SIDE"]
+__all__ = ["StageRecorder", "MANIFEST", "STAGES_DIR", "THUMB_LONG_SIDE"]
 
+#: the folder, in a job's work directory (and, once it ended, in the server's data directory)
+STAGES_DIR = "stages"
 MANIFEST = "manifest.json"
 FORMAT = 1
 THUMB_LONG_SIDE = 320  # keyframe thumbnails: enough for a strip of pictures, ~15 KB each
@@ -33,14 +34,17 @@ _LIVE_KEPT = 3  # versions of the live files on disk at once
 
 
 class StageRecorder:
-    """Writes stage artifacts under ``folder``; a recorder without a folder writes nothing."""
+    """Writes stage artifacts under ``folder``; a recorder without a folder writes nothing.
+
+    Every call comes from the pipeline's thread (depth maps are handed over as the thread
+    pool's results come back; COLMAP calls back while that thread waits on it), so nothing
+    here needs a lock."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
         self._artifacts: dict[str, dict[str, Any]] = {}
         self._live: dict[str, Any] | None = None
         self._live_points: list[tuple[np.ndarray, np.ndarray]] = []
-        self._lock = threading.Lock()  # depth maps arrive from a thread pool
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
             self._write_manifest()
@@ -51,10 +55,10 @@ class StageRecorder:
 
     # -- the files -------------------------------------------------------------------------
 
-    def _add(self, name: str, data: bytes | str, about: str, **facts: Any) -> None:
+    def _add(self, name: str, data: bytes | str, about: str) -> None:
         assert self.folder is not None
         path = write_atomic(self.folder / name, data, durable=False)
-        self._artifacts[name] = {"bytes": path.stat().st_size, "about": about, **facts}
+        self._artifacts[name] = {"bytes": path.stat().st_size, "about": about}
         self._write_manifest()
 
     def _write_manifest(self) -> None:
@@ -109,9 +113,7 @@ class StageRecorder:
             return
         data = _npz(depth=depth.astype(np.float32), confidence=confidence.astype(np.float16), K=K.astype(np.float64),
                     world_from_camera=world_from_camera.astype(np.float64), units=np.array(units))
-        with self._lock:
-            self._add(f"depth/{Path(name).stem}.npz", data,
-                      "a depth map and its confidence, with the view's intrinsics and pose")
+        self._add(f"depth/{Path(name).stem}.npz", data, "a depth map and its confidence, with the view's intrinsics and pose")
 
     def fusion(self, facts: dict[str, Any]) -> None:
         if self.enabled:
@@ -123,9 +125,8 @@ class StageRecorder:
         """Replace the preview with a model so far (points and cameras, upright)."""
         if not self.enabled:
             return
-        with self._lock:
-            self._live_points = [(points.astype(np.float32), colors.astype(np.uint8))]
-            self._write_live(cameras, stage)
+        self._live_points = [(points.astype(np.float32), colors.astype(np.uint8))]
+        self._write_live(cameras, stage)
 
     def live_add_points(self, points: np.ndarray, colors: np.ndarray, stage: str) -> None:
         """Add points (say, one depth map's) to the preview; the cameras stay."""
@@ -135,11 +136,10 @@ class StageRecorder:
         if len(points) > _LIVE_DEPTH_POINTS:
             pick = rng.choice(len(points), _LIVE_DEPTH_POINTS, replace=False)
             points, colors = points[pick], colors[pick]
-        with self._lock:
-            if sum(len(p) for p, _ in self._live_points) + len(points) > _LIVE_POINTS_CAP:
-                return
-            self._live_points.append((points.astype(np.float32), colors.astype(np.uint8)))
-            self._write_live(None, stage)
+        if sum(len(p) for p, _ in self._live_points) + len(points) > _LIVE_POINTS_CAP:
+            return
+        self._live_points.append((points.astype(np.float32), colors.astype(np.uint8)))
+        self._write_live(None, stage)
 
     def _write_live(self, cameras: list[dict[str, Any]] | None, stage: str) -> None:
         from .outputs import ply_points_bytes
