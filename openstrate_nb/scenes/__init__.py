@@ -10,6 +10,7 @@ helps. Real footage (``benchmarks/bench_realworld.py``) is the judge of the pipe
 """
 
 from ._render import (
+    SAMPLE_MARKER,
     SAMPLE_RENDER,
     SAMPLE_TRAJECTORY,
     Box,
@@ -27,14 +28,15 @@ from ._render import (
     render_sample,
     render_video,
     sample_ground_truth,
+    sample_scene,
     walkthrough_trajectory,
     yaw_matrix,
 )
 from ._score import distance_to_scene, evaluate, sample_surface, umeyama, visible_mask
 
 __all__ = [
-    "SAMPLE_RENDER", "SAMPLE_TRAJECTORY", "Box", "FloorMarker", "GroundTruth", "Scene", "Sphere", "Trajectory",
+    "SAMPLE_MARKER", "SAMPLE_RENDER", "SAMPLE_TRAJECTORY", "Box", "FloorMarker", "GroundTruth", "Scene", "Sphere", "Trajectory",
     "depth_map", "distance_to_scene", "evaluate", "intrinsics", "look_at", "make_scene", "orbit_trajectory",
-    "render", "render_sample", "render_video", "sample_ground_truth", "sample_surface", "umeyama",
+    "render", "render_sample", "render_video", "sample_ground_truth", "sample_scene", "sample_surface", "umeyama",
     "visible_mask", "walkthrough_trajectory", "yaw_matrix",
 ]

@@ -10,9 +10,10 @@ y down, z forward); ``world_from_camera`` maps camera coordinates to world coord
 
 The bundled sample video is::
 
-    render_video(path, make_scene(), walkthrough_trajectory(**SAMPLE_TRAJECTORY), **SAMPLE_RENDER)
+    render_video(path, sample_scene(), walkthrough_trajectory(**SAMPLE_TRAJECTORY), **SAMPLE_RENDER)
 
-and :func:`sample_ground_truth` rebuilds its ground truth (mesh, intrinsics, poses) from the
+(``make_scene()`` with a 30 cm printed marker on its floor, ``SAMPLE_MARKER``), and
+:func:`sample_ground_truth` rebuilds its ground truth (mesh, intrinsics, poses) from the
 same parameters without rendering anything.
 """
 
@@ -483,13 +484,25 @@ def render_video(path, scene: Scene, trajectory: Trajectory, width: int = 960, h
     return GroundTruth(scene, K, width, height, trajectory)
 
 
+#: The printed marker on the sample's floor: DICT_4X4_50 id 0 with a 30 cm black square, in
+#: front of the objects where the whole walk sees it (send ``marker_size_m=0.3`` for metres).
+SAMPLE_MARKER = FloorMarker(center=np.array([-0.2, 1.45]), side=0.3, yaw=0.3, marker_id=0)
+
+
+def sample_scene() -> Scene:
+    """The bundled sample's scene: ``make_scene()`` with ``SAMPLE_MARKER`` on its floor."""
+    scene = make_scene()
+    scene.markers = [SAMPLE_MARKER]
+    return scene
+
+
 def sample_ground_truth() -> GroundTruth:
     """Ground truth of ``openstrate_nb/local/data/sample_walkthrough.mp4`` (no rendering)."""
     w, h = SAMPLE_RENDER["width"], SAMPLE_RENDER["height"]
-    return GroundTruth(make_scene(), intrinsics(w, h, SAMPLE_RENDER["hfov_deg"]), w, h,
+    return GroundTruth(sample_scene(), intrinsics(w, h, SAMPLE_RENDER["hfov_deg"]), w, h,
                        walkthrough_trajectory(**SAMPLE_TRAJECTORY))
 
 
 def render_sample(path) -> GroundTruth:
     """Re-render the bundled sample video to ``path``."""
-    return render_video(path, make_scene(), walkthrough_trajectory(**SAMPLE_TRAJECTORY), **SAMPLE_RENDER)
+    return render_video(path, sample_scene(), walkthrough_trajectory(**SAMPLE_TRAJECTORY), **SAMPLE_RENDER)
