@@ -193,11 +193,12 @@ class NotebookPage:
     def record_kernel_errors(self) -> None:
         """From now on, keep what JupyterLab's log console would show: the kernel's error and
         stderr messages (a widget's TraitError from a comm message comes this way, in no cell),
-        and the comms the page sends to from now on (see ``kernel_errors``)."""
+        and the comms the page opens and sends to from now on (see ``kernel_errors``)."""
         self.page.evaluate(
             """() => {
                 window.__osnbKernelErrors = [];
                 window.__osnbCommsSentTo = [];
+                window.__osnbCommTargetsOpened = [];
                 const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
                 kernel.iopubMessage.connect((_, msg) => {
                     const type = msg.header.msg_type;
@@ -208,21 +209,30 @@ class NotebookPage:
                     const type = args.msg.header.msg_type;
                     if (args.direction === 'send' && (type === 'comm_msg' || type === 'comm_close'))
                         window.__osnbCommsSentTo.push(args.msg.content.comm_id);
+                    if (args.direction === 'send' && type === 'comm_open')
+                        window.__osnbCommTargetsOpened.push(args.msg.content.target_name);
                 });
             }""")
 
     def kernel_errors(self) -> list[str]:
-        """The kernel's errors since ``record_kernel_errors``, less one: "No such comm" for a comm
-        the page did not send to since then. That is the widget manager's own start-up: it
-        opens a control comm as the kernel connects, before ipywidgets is imported there (so
-        the kernel refuses and closes it), then asks for the widgets' states on it; on a busy
-        machine the kernel logs that message's warning only after recording began. It is the
+        """The kernel's errors since ``record_kernel_errors``, less the two warnings of the widget
+        manager's own start-up: "No such comm target registered" for a target the page did not
+        open since then, and "No such comm" for a comm it did not send to. The manager opens a
+        ``jupyter.widget.control`` comm as the kernel connects, before ipywidgets is imported
+        there (so the kernel refuses and closes it), then asks for the widgets' states on it;
+        on a busy machine the kernel logs those warnings only after recording began. It is the
         fallback ipywidgets documents as harmless (jupyter-widgets/ipywidgets#3525), and
         cannot concern a widget the test made: those are all created after recording began."""
-        errors, sent = self.page.evaluate("() => [window.__osnbKernelErrors || [], window.__osnbCommsSentTo || []]")
-        startup = [e for e in errors
-                   if (m := re.fullmatch(r"No such comm: (\S+)\s*", e)) and m[1] not in set(sent)]
-        return [e for e in errors if e not in startup]
+        errors, sent, opened = self.page.evaluate(
+            "() => [window.__osnbKernelErrors || [], window.__osnbCommsSentTo || [],"
+            " window.__osnbCommTargetsOpened || []]")
+
+        def startup(error: str) -> bool:
+            comm = re.fullmatch(r"No such comm: (\S+)\s*", error)
+            target = re.fullmatch(r"No such comm target registered: (\S+)\s*", error)
+            return bool(comm and comm[1] not in sent) or bool(target and target[1] not in opened)
+
+        return [e for e in errors if not startup(e)]
 
     def restart_kernel(self) -> None:
         self.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
