@@ -10,7 +10,8 @@ aligned to the true one by a similarity, gives the true scale error (1.0 is exac
 pipeline states its own uncertainty (the spread of the marker's side over pairs of views).
 The cost is the marker step's seconds as a share of the whole run (target < 5%).
 A second table measures how big the detector sees the sample's marker against its true
-projection, for each of OpenCV's corner refinements (the pipeline uses sub-pixel).
+projection, for each of OpenCV's corner refinements and for the pipeline's ``find_markers``
+(sub-pixel, then the edges fitted as lines).
 Rendered scenes only: no real footage of a printed marker with known camera positions was
 found in the package registries.
 """
@@ -29,6 +30,7 @@ from _common import machine
 from openstrate_nb import scenes
 from openstrate_nb.local import sample_video
 from openstrate_nb.local.pipeline import PipelineOptions, reconstruct
+from openstrate_nb.markers import find_markers
 
 MARKERS = [scenes.FloorMarker(np.array([0.9, 1.7]), 0.3, 0.3, 0),
            scenes.FloorMarker(np.array([-0.6, 1.9]), 0.3, -0.4, 7)]
@@ -62,33 +64,31 @@ def run(name: str, scratch: Path) -> dict:
 
 
 def detected_side_ratios() -> dict[str, tuple[float, float]]:
-    """Per corner refinement: the detected marker's side over its true projected side in the
-    sample's frames (the square root of the areas), as mean and standard deviation."""
+    """Per way of placing corners: the detected marker's side over its true projected side in
+    the sample's frames (the square root of the areas), as mean and standard deviation."""
     import av
     import cv2
 
     truth, marker = scenes.sample_ground_truth(), scenes.SAMPLE_MARKER
-    c, s = np.cos(marker.yaw), np.sin(marker.yaw)
-    corners = np.array([[marker.center[0] + marker.side * (c * u + s * v), 0.0,
-                         marker.center[1] + marker.side * (-s * u + c * v)]
-                        for u, v in [(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)]])
+    corners = marker.outline()
     dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
     detectors = {}
     for name in ("NONE", "SUBPIX", "CONTOUR"):
         parameters = cv2.aruco.DetectorParameters()
         parameters.cornerRefinementMethod = getattr(cv2.aruco, f"CORNER_REFINE_{name}")
         detectors[name] = cv2.aruco.ArucoDetector(dictionary, parameters)
-    ratios: dict[str, list[float]] = {name: [] for name in detectors}
+    ratios: dict[str, list[float]] = {name: [] for name in [*detectors, "find_markers"]}
     with av.open(str(sample_video())) as video:
         for index, frame in enumerate(video.decode(video=0)):
             grey = frame.to_ndarray(format="gray")
             camera_from_world = np.linalg.inv(truth.trajectory.world_from_camera[index])
             projected = (corners @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]) @ truth.K.T
             projected = (projected[:, :2] / projected[:, 2:] - 0.5).astype(np.float32)  # to pixel centres
-            for name, detector in detectors.items():
-                found, ids, _ = detector.detectMarkers(grey)
-                if ids is not None:
-                    ratios[name].append(math.sqrt(cv2.contourArea(found[0][0]) / cv2.contourArea(projected)))
+            seen = {name: detector.detectMarkers(grey)[0] for name, detector in detectors.items()}
+            seen["find_markers"] = [m.corners.astype(np.float32) for m in find_markers(grey)]
+            for name, found in seen.items():
+                if len(found):
+                    ratios[name].append(math.sqrt(cv2.contourArea(found[0].reshape(4, 2)) / cv2.contourArea(projected)))
     return {name: (float(np.mean(r)), float(np.std(r))) for name, r in ratios.items()}
 
 
@@ -107,7 +107,7 @@ def main() -> None:
                   f"{r['markers']} ({r['views']}) | {r['marker_s']:.2f} s | {100 * r['marker_s'] / r['total_s']:.1f}% "
                   f"of {r['total_s']:.0f} s |", flush=True)
     print()
-    print("| corner refinement | detected side / true side (sample, 120 frames) |")
+    print("| corners | detected side / true side (sample, 120 frames) |")
     print("|---|---|")
     for name, (mean, spread) in detected_side_ratios().items():
         print(f"| {name} | {mean:.4f} ± {spread:.4f} |")

@@ -73,3 +73,27 @@ def test_the_command_writes_the_sheet(tmp_path):
                              capture_output=True, text=True, timeout=60,
                              env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
     assert refused.returncode == 1 and "write the sheet as .pdf (to print) or .png" in refused.stderr
+
+
+def test_corners_of_a_small_soft_marker_are_where_its_edges_meet():
+    """A 30-pixel marker, tilted, anti-aliased and blurred as a phone's video shows a sheet a
+    few metres away: its corners to a tenth of a pixel, and its side neither short nor long
+    (a short side would make every reconstruction scaled by it too large)."""
+    import cv2
+
+    rng = np.random.default_rng(5)
+    fine = 8  # drawn 8x finer, then averaged down: edges land between pixels, as in a camera
+    true = np.array([[100.3, 80.6], [131.1, 84.2], [128.4, 106.9], [97.2, 103.1]])  # low-res pixel centres
+    dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    code = cv2.aruco.generateImageMarker(dictionary, 4, 600, borderBits=1)
+    warp = cv2.getPerspectiveTransform(np.float32([[0, 0], [600, 0], [600, 600], [0, 600]]),
+                                       np.float32((true + 0.5) * fine - 0.5))
+    big = cv2.warpPerspective(code, warp, (240 * fine, 180 * fine), flags=cv2.INTER_LINEAR, borderValue=235)
+    frame = cv2.resize(big, (240, 180), interpolation=cv2.INTER_AREA).astype(np.float32)
+    frame = cv2.GaussianBlur(frame, (0, 0), 0.9) + rng.normal(0, 2.0, frame.shape)
+    [marker] = find_markers(np.clip(frame, 0, 255).astype(np.uint8))
+    assert marker.id == 4
+    np.testing.assert_allclose(marker.corners, true, atol=0.15)
+    sides = np.linalg.norm(np.roll(marker.corners, -1, axis=0) - marker.corners, axis=1)
+    true_sides = np.linalg.norm(np.roll(true, -1, axis=0) - true, axis=1)
+    assert sides.sum() / true_sides.sum() == pytest.approx(1.0, abs=0.002)

@@ -153,6 +153,14 @@ class FloorMarker:
         dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
         return cv2.aruco.generateImageMarker(dictionary, self.marker_id, 6, borderBits=1) < 128
 
+    def outline(self) -> np.ndarray:
+        """(4, 3) world corners of the black square, in the order ArUco reports them (clockwise
+        from the marker's own top left, as ``cells`` is drawn)."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        across = [(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)]  # (u, v) of _paint_marker, centred
+        return np.array([[self.center[0] + self.side * (c * u + s * v), 0.0,
+                          self.center[1] + self.side * (-s * u + c * v)] for u, v in across])
+
 
 @dataclass
 class Scene:
