@@ -142,7 +142,8 @@ def edge_fitted_corners(grey: np.ndarray, corners: np.ndarray) -> np.ndarray:
             inwards = -inwards
         starts = a + np.outer(np.arange(0.15 * length, 0.85 * length, 0.7), along)  # away from the corners
         samples = (starts[:, None, :] + offsets[None, :, None] * inwards).astype(np.float32)
-        profile = cv2.remap(grey, samples[..., 0], samples[..., 1], cv2.INTER_LINEAR)
+        profile = cv2.remap(grey, samples[..., 0], samples[..., 1], cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)  # no false edge at the picture's border
         fall = profile[:, :-1] - profile[:, 1:]  # light outside, dark inside
         peak = np.argmax(fall, axis=1)
         inside = (peak > 0) & (peak < fall.shape[1] - 1) & (fall.max(axis=1) > 0)
