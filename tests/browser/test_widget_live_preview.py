@@ -7,6 +7,8 @@ cloud, 2.5 s apart); the real pipeline's preview is tested in tests/local/test_s
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from _jupyter import distinct_colours, write_notebook
 from _media import write_video
@@ -39,6 +41,10 @@ def test_points_appear_and_grow_before_the_mesh_replaces_them(
     canvas = nb.cell(0).locator(".osnb-scene canvas")
     canvas.wait_for(state="visible", timeout=60_000)  # the first version of the model, before any mesh
     assert card.locator(".osnb-pill", has_text="Complete").count() == 0
+    # The progress line says how much of the model the view shows.
+    card.locator('[data-row="job"] .osnb-text', has_text=re.compile(r"model so far: [\d,]+ points")).wait_for(
+        timeout=10_000)
+    card.screenshot(path=str(artifacts / "lab-11-live-progress.png"))
     nb.run_cell(1)
     early = nb.cell(1).locator(".jp-OutputArea-output").inner_text()
     points, no_mesh = early.strip("()").split(", ")
@@ -52,6 +58,7 @@ def test_points_appear_and_grow_before_the_mesh_replaces_them(
     nb.page.wait_for_function(
         "() => document.querySelectorAll('.jp-Cell')[1].innerText.includes('3200, False')", timeout=30_000)
     nb.cell(0).locator(".osnb-measure", has_text="Box").wait_for(timeout=30_000)  # the mesh's readings
+    assert "model so far" not in card.locator('[data-row="job"] .osnb-text').inner_text()
     nb.page.wait_for_timeout(1500)
     canvas.screenshot(path=str(artifacts / "lab-12-live-then-mesh.png"))
     log = kernel_log()

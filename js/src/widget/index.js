@@ -15,7 +15,7 @@ import { iframeSource, jupyterBaseUrl } from './route.js';
 const TRAITS = [
   'phase', 'status', 'stage', 'current_frame', 'total_frames', 'percent', 'elapsed', 'error', 'notice',
   'job_id', 'filename', 'view_url', 'mesh_faces', 'from_cache', 'can_retry', 'kernel_hop', 'server_hop', 'accept',
-  'made_with', 'step', 'eta', 'max_upload', 'view_route',
+  'made_with', 'step', 'eta', 'max_upload', 'view_route', 'preview_points',
 ];
 // The phases are the kernel's (openstrate_nb/widget/phases.json), so both sides name the same ones.
 const PICKABLE = new Set(PHASES.pickable);
@@ -158,6 +158,9 @@ function render({ model, el }) {
       if (percent >= 0) parts.push(`${percent.toFixed(0)}%`);
       const left = phase === 'reconstructing' ? timeLeft(model.get('eta')) : '';
       if (left) parts.push(left);
+      // The 3D view below draws the model so far (the live preview): say how much there is.
+      const sofar = phase === 'reconstructing' ? model.get('preview_points') : 0;
+      if (sofar > 0) parts.push(`model so far: ${sofar.toLocaleString()} points`);
       const elapsed = duration(model.get('elapsed'));
       if (elapsed) parts.push(elapsed);
       if (phase === 'complete' && model.get('mesh_faces')) parts.push(`${model.get('mesh_faces').toLocaleString()} faces`);
