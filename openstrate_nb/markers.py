@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MARKER_DICTIONARY", "Marker", "marker_sheet", "find_markers", "edge_fitted_corners"]
+__all__ = ["MARKER_DICTIONARY", "Marker", "marker_sheet", "find_markers", "edge_fitted_corners", "plausible_square"]
 
 MARKER_DICTIONARY = "DICT_4X4_50"
 _DPI = 300
@@ -108,12 +108,26 @@ def find_markers(image: np.ndarray) -> list[Marker]:
     if ids is None:
         return []
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), _EDGE_SIGMA_PX)
-    return [Marker(int(i), edge_fitted_corners(smooth, np.asarray(c, dtype=float).reshape(4, 2)))
-            for i, c in zip(ids.ravel(), corners)]
+    found = [(int(i), np.asarray(c, dtype=float).reshape(4, 2)) for i, c in zip(ids.ravel(), corners)]
+    return [Marker(i, edge_fitted_corners(smooth, c)) for i, c in found if plausible_square(c)]
 
 
 #: a light blur before finding edges: steadier peaks, and a symmetric blur moves no edge
 _EDGE_SIGMA_PX = 0.7
+#: a marker's 6 x 6 cells (code and border) need a pixel each at the least to be read
+_MIN_SIDE_PX = 6.0
+
+
+def plausible_square(corners: np.ndarray) -> bool:
+    """Whether a detection's four corners (pixels) can be a printed marker: a convex quadrilateral
+    at least ``_MIN_SIDE_PX`` across (its area over its longest side), room for the marker's
+    cells. ArUco also reads codes into specks: on the real poster_cube footage, id 17 as a
+    1 x 5 px sliver and as a 24 x 4 px flat quad."""
+    import cv2
+
+    outline = corners.astype(np.float32).reshape(-1, 1, 2)
+    longest = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1).max()
+    return bool(cv2.isContourConvex(outline) and cv2.contourArea(outline) >= _MIN_SIDE_PX * longest)
 
 
 def edge_fitted_corners(grey: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -125,10 +139,12 @@ def edge_fitted_corners(grey: np.ndarray, corners: np.ndarray) -> np.ndarray:
     edge is sampled across at many points along it, the edge taken where the brightness falls
     fastest (the middle of a blurred step, wherever the blur), and a straight line fitted
     through those points; adjacent lines meet at the corners. ``corners`` (4, 2) come back
-    unchanged where an edge gives too few points to fit.
+    unchanged where an edge gives too few points to fit. ``find_markers`` blurs ``grey``
+    lightly first, once for all the markers in a picture.
     """
     import cv2
 
+    grey = np.asarray(grey, dtype=np.float32)  # differences of uint8 brightness would wrap around
     centre = corners.mean(axis=0)
     cell = min(np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)) / 6  # 4x4 code + border
     reach = float(np.clip(0.4 * cell, 1.0, 2.0))  # stays off the code's own edges one cell inside

@@ -97,3 +97,15 @@ def test_corners_of_a_small_soft_marker_are_where_its_edges_meet():
     sides = np.linalg.norm(np.roll(marker.corners, -1, axis=0) - marker.corners, axis=1)
     true_sides = np.linalg.norm(np.roll(true, -1, axis=0) - true, axis=1)
     assert sides.sum() / true_sides.sum() == pytest.approx(1.0, abs=0.002)
+
+
+def test_specks_and_slivers_are_not_markers():
+    """ArUco's own detections in real footage (poster_cube, ViSP, frames 36 and 50 at 384x288):
+    a 1 x 5 px sliver and a 24 x 4 px flat quad, both read as id 17. A printed marker is neither."""
+    from openstrate_nb.markers import plausible_square
+
+    sliver = np.array([[173.0, 24.0], [173.0, 29.0], [172.0, 29.0], [172.0, 24.0]])
+    flat = np.array([[184.0, 173.0], [175.0, 171.0], [182.0, 169.0], [199.0, 170.0]])
+    assert not plausible_square(sliver) and not plausible_square(flat)
+    seen = np.array([[282.2, 303.2], [327.5, 299.0], [340.2, 323.1], [290.5, 328.5]])  # the sample's marker, frame 60
+    assert plausible_square(seen) and plausible_square(seen[::-1])
