@@ -175,6 +175,17 @@ class NotebookPage:
     def cell(self, index: int):
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
 
+    def run_widget_to_its_result(self):
+        """Run cell 0 (a ``ReconstructWidget``) and cell 1 (``w.wait()``); the widget's card once
+        its job is complete, the kernel idle and the result's 3D view drawn."""
+        self.run_cell(0)
+        self.run_cell(1)
+        card = self.cell(0).locator(".osnb-card")
+        card.locator(".osnb-pill", has_text="Complete").wait_for(timeout=180_000)
+        self.wait_idle()
+        card.locator(".osnb-scene canvas").wait_for(state="visible", timeout=60_000)
+        return card
+
     def wait_idle(self, timeout: float = 120_000) -> None:
         self.page.wait_for_function(
             "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
