@@ -152,7 +152,7 @@ export async function mount(element, options = {}) {
 
     stage.setContent(object);
     stage.resize();
-    stage.fit({ keepDirection: false });
+    stage.home(); // where the result was filmed from, else the whole model framed
     stage.render();
 
     const refit = () => stage && stage.fit({ keepDirection: true });

@@ -8,6 +8,8 @@ import {
   MeshStandardMaterial,
   Points,
   PointsMaterial,
+  Quaternion,
+  Vector3,
 } from 'three';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
@@ -162,7 +164,38 @@ async function parseGLB(buffer) {
   group.name = 'gltf';
   group.userData.units = unitsOf(gltf.asset && gltf.asset.extras);
   group.add(root);
+  const filmedFrom = filmedFromOf(group);
+  if (filmedFrom) group.userData.filmedFrom = filmedFrom;
   return group;
+}
+
+/**
+ * Where a GLB says the view starts: its first perspective camera node (a result's
+ * "filmed_from", a keyframe's pose) as `{position, quaternion, fovDegrees, targetDistance}`
+ * in world coordinates, or null when it has none. `targetDistance` (the node's
+ * `extras.target_distance`, the median depth the keyframe saw) is null when absent.
+ * Both three.js' and glTF's cameras look down -z with +y up, so the node's world rotation
+ * is the camera's. The camera object stays in the tree: it draws nothing.
+ * @param {import('three').Object3D} root
+ */
+export function filmedFromOf(root) {
+  root.updateMatrixWorld(true);
+  let found = null;
+  root.traverse((obj) => {
+    if (!found && obj.isPerspectiveCamera) found = obj;
+  });
+  if (!found) return null;
+  const position = new Vector3();
+  const quaternion = new Quaternion();
+  found.matrixWorld.decompose(position, quaternion, new Vector3());
+  const distance = Number(found.userData.target_distance);
+  const fov = Number(found.fov);
+  return {
+    position,
+    quaternion,
+    fovDegrees: Number.isFinite(fov) && fov > 0 && fov < 180 ? fov : null,
+    targetDistance: Number.isFinite(distance) && distance > 0 ? distance : null,
+  };
 }
 
 /**

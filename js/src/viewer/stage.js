@@ -23,6 +23,8 @@ import {
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 
 const DEFAULT_DIRECTION = new Vector3(0.6, 0.45, 1).normalize();
+const DEFAULT_FOV = 45;
+const WORLD_UP = new Vector3(0, 1, 0);
 // Fit, re-centre, fit again (as _framing.py): a handful of rounds centres within a few per cent.
 const FIT_ATTEMPTS = 5;
 
@@ -57,6 +59,49 @@ function samplePoints(root, limit) {
     }
   }
   return points;
+}
+
+/**
+ * The first view of a model that says where it was filmed from (parse.js' `filmedFrom`):
+ * the camera exactly there (position, rotation, up, vertical field of view), orbiting the
+ * point `targetDistance` ahead of it (else where the view passes the model's box centre),
+ * with near/far and the orbit's limits sized to the model's box `box`.
+ * @param {{position: Vector3, quaternion: import('three').Quaternion, fovDegrees?: number|null,
+ *          targetDistance?: number|null}} start
+ * @param {Box3} box the model's bounding box, world coordinates
+ */
+export function startView(start, box) {
+  const position = start.position.clone();
+  const quaternion = start.quaternion.clone().normalize();
+  const forward = new Vector3(0, 0, -1).applyQuaternion(quaternion);
+  const up = new Vector3(0, 1, 0).applyQuaternion(quaternion);
+  const empty = !box || box.isEmpty();
+  const centre = empty ? position.clone().add(forward) : box.getCenter(new Vector3());
+  const size = empty ? new Vector3(1, 1, 1) : box.getSize(new Vector3());
+  const diagonal = Math.max(size.length(), 1e-6);
+  const extent = Math.max(size.x, size.y, size.z, 1e-6);
+  let distance = Number(start.targetDistance);
+  if (!(Number.isFinite(distance) && distance > 0)) {
+    const along = new Vector3().subVectors(centre, position).dot(forward);
+    // The box centre behind the camera: orbit a point as far ahead as the centre is away.
+    distance = along > diagonal * 1e-3 ? along : Math.max(position.distanceTo(centre), diagonal / 2);
+  }
+  const target = position.clone().addScaledVector(forward, distance);
+  const minDistance = Math.min(extent / 1000, distance);
+  const maxDistance = Math.max(extent * 50, distance);
+  const fov = Number(start.fovDegrees);
+  return {
+    position,
+    quaternion,
+    up,
+    target,
+    fov: Number.isFinite(fov) && fov > 0 && fov < 180 ? fov : DEFAULT_FOV,
+    near: Math.min(diagonal / 5000, distance / 10),
+    // Anywhere the orbit may take the camera, the whole model stays in front of the far plane.
+    far: maxDistance + target.distanceTo(centre) + diagonal,
+    minDistance,
+    maxDistance,
+  };
 }
 
 function disposeObject(root) {
@@ -119,7 +164,7 @@ export function createStage(container, { background } = {}) {
     needsRender = true;
   }
 
-  const camera = new PerspectiveCamera(45, 1, 0.01, 1000);
+  const camera = new PerspectiveCamera(DEFAULT_FOV, 1, 0.01, 1000);
   camera.position.copy(DEFAULT_DIRECTION).multiplyScalar(3);
   scene.add(camera);
 
@@ -190,6 +235,7 @@ export function createStage(container, { background } = {}) {
     if (!content) return;
     const points = samplePoints(content, 20000);
     if (!points.length) return;
+    setOrbitUp(WORLD_UP); // level again after a start view filmed askew
     const back = new Vector3();
     if (keepDirection) back.subVectors(camera.position, controls.target);
     if (!keepDirection || back.lengthSq() < 1e-12) back.copy(DEFAULT_DIRECTION);
@@ -239,6 +285,41 @@ export function createStage(container, { background } = {}) {
     needsRender = true;
   }
 
+  /** The camera's up, which OrbitControls orbits about (it keeps the rotation into +y it
+   * computed from the camera's first up, so that is renewed too). */
+  function setOrbitUp(up) {
+    camera.up.copy(up).normalize();
+    if (controls._quat && controls._quatInverse) {
+      controls._quat.setFromUnitVectors(camera.up, WORLD_UP);
+      controls._quatInverse.copy(controls._quat).invert();
+    }
+  }
+
+  /** The first view: where the model was filmed from when it says so, else fitted. */
+  function home() {
+    if (!content) return;
+    const start = content.userData && content.userData.filmedFrom;
+    if (!start) {
+      camera.fov = DEFAULT_FOV;
+      fit({ keepDirection: false });
+      return;
+    }
+    content.updateMatrixWorld(true);
+    const view = startView(start, new Box3().setFromObject(content));
+    setOrbitUp(view.up);
+    camera.position.copy(view.position);
+    camera.quaternion.copy(view.quaternion);
+    camera.fov = view.fov;
+    camera.near = view.near;
+    camera.far = view.far;
+    camera.updateProjectionMatrix();
+    controls.target.copy(view.target);
+    controls.minDistance = view.minDistance;
+    controls.maxDistance = view.maxDistance;
+    controls.update(); // looks at the target along the same line, with the same up
+    needsRender = true;
+  }
+
   function setContent(object) {
     if (content) {
       scene.remove(content);
@@ -246,7 +327,7 @@ export function createStage(container, { background } = {}) {
     }
     content = object;
     scene.add(object);
-    fit({ keepDirection: false });
+    home();
   }
 
   // Measuring: the surface point under a click, where a 3D point shows, and the marks.
@@ -309,7 +390,7 @@ export function createStage(container, { background } = {}) {
   }
 
   return {
-    renderer, scene, camera, controls, canvas, render, resize, fit, setContent, refreshBackground, dispose,
+    renderer, scene, camera, controls, canvas, render, resize, fit, home, setContent, refreshBackground, dispose,
     pick, screenPoint, setMarks,
   };
 }
