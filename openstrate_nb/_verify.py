@@ -20,7 +20,7 @@ from ._provenance import provenance
 __all__ = ["verify", "Verification", "STAGES", "first_difference"]
 
 #: The digests a provenance record holds, in the order the pipeline makes them.
-STAGES = ("keyframes", "sfm", "depth", "mesh")
+STAGES = ("keyframes", "sfm", "depth", "fusion", "texture", "mesh")
 
 
 @dataclass

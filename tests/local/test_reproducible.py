@@ -22,6 +22,8 @@ from openstrate_nb._provenance import array_digest
 from openstrate_nb._verify import STAGES, first_difference, verify
 from openstrate_nb.local import sample_video
 
+from _gltf import glb_accessor, glb_images, glb_parts
+
 pytestmark = pytest.mark.slow
 
 
@@ -51,12 +53,15 @@ def test_the_glb_and_the_job_document_say_how_the_result_was_made(sample_jobs):
     assert record["versions"]["pycolmap"] == pycolmap.__version__
     assert record["versions"]["numpy"] == np.__version__ and record["versions"]["ffmpeg"]
     assert record["platform"] and set(record["stages"]) == set(STAGES)
-    # The geometry digest is of what the GLB holds: float32 positions, uint32 indices, RGB.
-    mesh = trimesh.load(trimesh.util.wrap_as_stream(files["glb_asset"]), file_type="glb", process=False)
-    [geometry] = mesh.geometry.values()
-    assert record["geometry_sha256"] == array_digest(np.asarray(geometry.vertices, np.float32),
-                                                     np.asarray(geometry.faces, np.uint32),
-                                                     np.asarray(geometry.visual.vertex_colors)[:, :3])
+    # The geometry digest is of what the GLB holds: float32 positions, uint32 indices, the
+    # texture coordinates and the texture's JPEG bytes.
+    tree, _ = glb_parts(files["glb_asset"])
+    [primitive] = tree["meshes"][0]["primitives"]
+    [jpeg] = glb_images(files["glb_asset"])
+    assert record["geometry_sha256"] == array_digest(glb_accessor(files["glb_asset"], primitive["attributes"]["POSITION"]),
+                                                     glb_accessor(files["glb_asset"], primitive["indices"]).reshape(-1, 3),
+                                                     glb_accessor(files["glb_asset"], primitive["attributes"]["TEXCOORD_0"]),
+                                                     np.frombuffer(jpeg, np.uint8))
     # The job document carries the same record, plus the wall time of every stage.
     in_document = job.extra["provenance"]
     assert {k: v for k, v in in_document.items() if k != "seconds"} == record
@@ -76,13 +81,13 @@ def test_progress_read_every_half_second_only_moves_forward_with_steps_and_time_
         assert shares == sorted(shares) and shares[-1] == 1.0
         steps = [j.extra["stage_index"] for j in running]
         # The long steps (features, matching, placing cameras, depth) are each seen.
-        assert steps == sorted(steps) and set(steps) >= {3, 4, 5, 6} and {j.extra["stage_count"] for j in running} == {9}
+        assert steps == sorted(steps) and set(steps) >= {3, 4, 5, 6} and {j.extra["stage_count"] for j in running} == {10}
         assert all(j.eta_s is not None and j.eta_s >= 0 for j in running)
         assert running[-1].eta_s < running[0].eta_s
         # current_frame / total_frames are video frames (the sample has 120), for contract-only clients.
         assert {j.total_frames for j in running} == {120}
         assert all(abs(j.current_frame - j.progress * 120) <= 1 for j in running)
-        assert any(j.step == "Step 5 of 9: placing cameras" for j in running)
+        assert any(j.step == "Step 5 of 10: placing cameras" for j in running)
 
 
 def test_verify_reproduces_a_result_in_a_process_of_its_own(sample_jobs, tmp_path):

@@ -28,7 +28,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     """Reconstruct ``video_path`` into files under ``work_dir``.
 
     Calls ``report(stage, current, total)`` at least once a second; stages are "decoding",
-    "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "export".
+    "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "texture", "export".
     Raises :class:`ReconstructionError` with one actionable sentence and a ``code`` when the
     video cannot be reconstructed (too short, too dark, blurred, still camera, undecodable,
     too few views placed, no depth).

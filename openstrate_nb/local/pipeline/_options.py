@@ -46,6 +46,21 @@ class PipelineOptions:
     voxel_pixels: float = 3.0
     #: Mesh pieces with fewer faces than this share of the largest piece are dropped.
     min_piece_share: float = 0.02
+    #: A photo texture cut from the keyframes (glTF baseColorTexture, unlit); False: vertex colours.
+    texture: bool = True
+    #: The texture's keyframes keep the video's resolution up to this long side.
+    texture_long_side: int = 1920
+    #: The texture atlas is at most this many pixels on a side (patches shrink alike to fit).
+    max_texture_side: int = 4096
+    #: Potts weight of the texture's view choice: how much a face wants its neighbours' view.
+    texture_smoothness: float = 1.0
+    #: How much of the per-view colour gains (seam levelling) the texture applies: 0 none, 1 all.
+    #: 0 by default: on the real sets every frame's own exposure differs from the levelled
+    #: one by up to 20%, and through the video's cameras the levelled texture scores lower
+    #: (castle30: 24.5 dB unlevelled, 23.6 dB at 0.5, 22.0 dB at 1; benchmarks/README.md).
+    texture_levelling: float = 0.0
+    #: JPEG quality of the texture inside the GLB.
+    texture_quality: int = 88
     #: Threads for OpenCV and COLMAP (default: all cores). The result does not depend on it.
     num_threads: int = 0
     #: Every random choice (COLMAP's RANSAC and mapping) starts from this seed, and keyframes

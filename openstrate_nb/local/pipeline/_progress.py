@@ -29,6 +29,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("depth", "measuring depth"),
     ("fusion", "fusing the depth maps"),
     ("meshing", "building the mesh"),
+    ("texture", "texturing the mesh"),
     ("export", "writing the files"),
 )
 STAGE_NAMES = tuple(name for name, _ in STAGES)
@@ -53,6 +54,7 @@ def expected_seconds(*, frames: int, megapixels: float, keyframes: int, upsample
         "depth": 0.5 + 0.6 * depth_views,
         "fusion": 0.2 + 0.1 * depth_views,
         "meshing": 0.5 + 0.04 * depth_views,
+        "texture": 0.5 + 0.1 * keyframes,
         "export": 0.9,
     }
 

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..._camera import TEXTURE_PROJECTION_KEY
 from ..._provenance import FORMAT as PROVENANCE_FORMAT
 from ..._provenance import PROVENANCE_KEY, array_digest, library_versions, platform_description
 from ...cache import file_sha256
@@ -57,11 +58,22 @@ class Keyframes:
     frame_index: dict[str, int]
     time_s: dict[str, float]
     selection: keyframes.Selection
+    #: Keyframes at the video's own resolution (for the texture), where larger than ``rgb``.
+    full_dir: Path | None = None
 
     @property
     def size(self) -> tuple[int, int]:
         h, w = next(iter(self.rgb.values())).shape[:2]
         return w, h
+
+    def full_rgb(self, name: str) -> np.ndarray:
+        """A keyframe at the video's resolution (up to ``texture_long_side``)."""
+        import cv2
+
+        path = self.full_dir / name if self.full_dir is not None else None
+        if path is None or not path.exists():
+            return self.rgb[name]
+        return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
@@ -103,7 +115,12 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
     views, dense_stats = dense_depth(keys, sparse, opts, progress, recorder, frame)
     record["stages"]["depth"] = array_digest(np.array([v.key for v in views]), *(v.depth for v in views))
     mesh = fuse_and_mesh(views, opts, progress, recorder, frame)
-    files = export_result(work_dir, keys, sparse, mesh, progress, record, frame)
+    record["stages"]["fusion"] = array_digest(mesh.verts, mesh.faces, mesh.colors)
+    texture = texture_mesh(keys, sparse, mesh, opts, progress) if opts.texture else None
+    if texture is not None:
+        record["stages"]["texture"] = array_digest(texture.faces, texture.vertex_of, texture.uv, texture.atlas)
+        recorder.texture(texture.atlas, texture.label, texture.stats)
+    files = export_result(work_dir, keys, sparse, mesh, texture, progress, record, frame, opts)
 
     seconds = dict(progress.seconds)
     seconds["scale"] = t_scale  # finding the markers (within no stage of its own: it takes little)
@@ -117,6 +134,7 @@ def reconstruct(video_path: Path, work_dir: Path, report: ProgressCallback, *,
         "registered": len(sparse.names), "points": int(len(sparse.points)), "sfm_attempts": sparse.attempts,
         **dense_stats, "voxel_size": mesh.voxel, "vertices": int(len(mesh.verts)), "faces": int(len(mesh.faces)),
         "largest_piece_share": round(mesh.largest_share, 4),
+        **(texture.stats if texture is not None else {}),
         **scale.stats(opts.marker_size_m),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
@@ -297,16 +315,25 @@ def choose_keyframes(video_path: Path, footage: Footage, image_dir: Path, opts: 
                                       sel.motion)
         frame_of = {stats.index[p]: p for p in sel.positions}
         image_dir.mkdir(parents=True, exist_ok=True)
-        for old in image_dir.glob("*.png"):
+        full_dir = image_dir / "full"
+        for old in [*image_dir.glob("*.png"), *full_dir.glob("*.png")]:
             old.unlink()
         names, rgb_of, index_of, time_of = [], {}, {}, {}
-        for i, ts, rgb in decode.frames(video_path, opts.max_long_side, set(frame_of)):
+        # Decoded once at the texture's size; the working copy is made from the same pixels
+        # as a decode at the working size would be (the geometry does not depend on the texture).
+        long_side = max(opts.max_long_side, opts.texture_long_side) if opts.texture else opts.max_long_side
+        for i, ts, big in decode.frames(video_path, long_side, set(frame_of)):
             name = f"frame_{i:06d}.png"
+            size = decode.output_size(big.shape[1], big.shape[0], opts.max_long_side)
+            rgb = big if size == big.shape[1::-1] else cv2.resize(big, size, interpolation=cv2.INTER_AREA)
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            if rgb is not big:
+                full_dir.mkdir(exist_ok=True)
+                cv2.imwrite(str(full_dir / name), cv2.cvtColor(big, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
             names.append(name)
             rgb_of[name], index_of[name], time_of[name] = rgb, i, ts
             progress.throttled("keyframes", len(names), len(frame_of))
-    return Keyframes(image_dir, names, rgb_of, index_of, time_of, sel)
+    return Keyframes(image_dir, names, rgb_of, index_of, time_of, sel, full_dir if full_dir.exists() else None)
 
 
 def structure_from_motion(keys: Keyframes, work_dir: Path, opts: PipelineOptions, progress: Progress,
@@ -497,19 +524,91 @@ def fuse_and_mesh(views, opts: PipelineOptions, progress: Progress, recorder: St
     return Mesh(verts, faces, colors, voxel, largest)
 
 
-def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, progress: Progress,
-                  record: dict, frame: ResultFrame) -> dict[str, Path]:
+def texture_mesh(keys: Keyframes, sparse, mesh: Mesh, opts: PipelineOptions, progress: Progress):
+    """The mesh's photo texture from the placed keyframes at the video's resolution (``texture.py``)."""
+    from .depth import scale_intrinsics
+    from .texture import TextureSource, bake_texture
+
+    w, h = keys.size
+    K = sparse.K.astype(np.float64).copy()
+    K[:2, 2] -= 0.5  # COLMAP's pixel corners to pixel centres
+    dist = np.zeros(5)
+    dist[: min(5, len(sparse.dist))] = sparse.dist[:5]
+    with progress.stage("texture", len(sparse.names) + 1):
+        sources = []
+        for k, (name, pose) in enumerate(zip(sparse.names, sparse.world_from_camera)):
+            rgb = keys.full_rgb(name)
+            sources.append(TextureSource(rgb, scale_intrinsics(K, rgb.shape[1] / w, rgb.shape[0] / h), dist, pose))
+            progress.throttled("texture", k + 1, len(sparse.names) + 1)
+        texture = bake_texture(mesh.verts, mesh.faces, mesh.colors, sources, tolerance=2.0 * mesh.voxel,
+                               smoothness=opts.texture_smoothness, levelling=opts.texture_levelling,
+                               max_side=opts.max_texture_side)
+        progress("texture", len(sparse.names) + 1, len(sparse.names) + 1)
+    texture.stats["texture_source_size"] = [int(sources[0].rgb.shape[1]), int(sources[0].rgb.shape[0])]
+    return texture
+
+
+def filmed_from(keys: Keyframes, sparse, mesh: Mesh, texture, frame: ResultFrame):
+    """The glTF camera a viewer opens at: the keyframe that sees the largest area of the
+    model (the middle of the path may face a wall; this one shows the most of what was filmed)."""
+    from .gltf import GltfCamera
+
+    k = texture.best_source
+    name = sparse.names[k]
+    w, h = keys.size
+    pose = frame.poses(sparse.world_from_camera[k][None])[0]
+    sfm_pose = sparse.world_from_camera[k]
+    z = (mesh.verts - sfm_pose[:3, 3]) @ sfm_pose[:3, 2]  # depth along the camera's axis
+    depth = float(np.median(z[z > 0])) * frame.scale if np.any(z > 0) else 1.0
+    fy = float(sparse.K[1, 1])
+    return GltfCamera(pose, yfov=2.0 * np.arctan(h / (2.0 * fy)), aspect=w / h, znear=depth / 1000.0,
+                      extras={"frame_index": int(keys.frame_index[name]), "keyframe": name,
+                              "target_distance": round(depth, 6)})
+
+
+def texture_projection(texture, frame: ResultFrame) -> dict:
+    """How the atlas was cut from the keyframes, in the result's frame: each keyframe's camera
+    and each rectangle's place (``texture.Texture.rectangles``). A simplified copy of the mesh
+    (``openstrate_nb.mesh.display_mesh``) projects its own vertices with these, so its texture
+    lies on it as the keyframes saw it, not shifted by the simplification."""
+    h, w = texture.atlas.shape[:2]
+    poses = frame.poses(np.asarray([pose for _, _, pose in texture.cameras]))
+    return {
+        "atlas_size": [int(w), int(h)],
+        "cameras": [{"K": [round(float(x), 6) for x in np.ravel(K)], "dist": [round(float(x), 9) for x in np.ravel(d)],
+                     "world_from_camera": [round(float(x), 9) for x in np.ravel(p)]}
+                    for (K, d, _), p in zip(texture.cameras, poses)],
+        "rectangles": [[int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6]),
+                        round(float(r[7]), 6), round(float(r[8]), 6)] for r in texture.rectangles],
+    }
+
+
+def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, texture, progress: Progress,
+                  record: dict, frame: ResultFrame, opts: PipelineOptions) -> dict[str, Path]:
     """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera
     path, in the result's frame (upright, and in metres when markers gave the scale)."""
     from . import outputs
+    from .gltf import glb_bytes, srgb_to_linear
 
     with progress.stage("export", 3):
         T = frame.T
         glb = work_dir / "mesh.glb"
-        # The digest of exactly what the GLB stores: float32 positions, uint32 indices, RGB.
-        verts, faces = outputs.apply(T, mesh.verts).astype(np.float32), mesh.faces.astype(np.uint32)
-        record["geometry_sha256"] = record["stages"]["mesh"] = array_digest(verts, faces, mesh.colors)
-        outputs.write_glb(glb, verts, faces, mesh.colors, extras={PROVENANCE_KEY: record})
+        verts = outputs.apply(T, mesh.verts).astype(np.float32)
+        if texture is not None:
+            jpeg = outputs.jpeg_bytes(texture.atlas, opts.texture_quality)
+            positions, faces = verts[texture.vertex_of], texture.faces.astype(np.uint32)
+            # The digest of exactly what the GLB stores: positions, indices, UVs and the JPEG.
+            record["geometry_sha256"] = record["stages"]["mesh"] = array_digest(
+                positions, faces, texture.uv, np.frombuffer(jpeg, np.uint8))
+            camera = filmed_from(keys, sparse, mesh, texture, frame)
+            data = glb_bytes(positions, faces, uv=texture.uv, texture_jpeg=jpeg, camera=camera,
+                             extras={PROVENANCE_KEY: record},
+                             mesh_extras={TEXTURE_PROJECTION_KEY: texture_projection(texture, frame)})
+        else:
+            faces = mesh.faces.astype(np.uint32)
+            record["geometry_sha256"] = record["stages"]["mesh"] = array_digest(verts, faces, mesh.colors)
+            data = glb_bytes(verts, faces, linear_colors=srgb_to_linear(mesh.colors), extras={PROVENANCE_KEY: record})
+        glb.write_bytes(data)
         progress("export", 1, 3)
         points_path = work_dir / "points.ply"
         outputs.write_ply_points(points_path, outputs.apply(T, sparse.points), sparse.colors)

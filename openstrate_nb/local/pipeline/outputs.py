@@ -125,18 +125,20 @@ def apply(T: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def write_glb(path: Path, verts: np.ndarray, faces: np.ndarray, colors: np.ndarray,
               extras: dict | None = None) -> None:
-    """A coloured triangle mesh as GLB; ``extras`` goes to glTF's ``asset.extras``."""
-    import trimesh
-    from trimesh.exchange.gltf import export_glb
+    """A vertex-coloured (sRGB bytes) triangle mesh as an unlit GLB; ``extras`` goes to ``asset.extras``."""
+    from .gltf import glb_bytes, srgb_to_linear
 
-    rgba = np.concatenate([colors, np.full((len(colors), 1), 255, np.uint8)], axis=1)
-    mesh = trimesh.Trimesh(vertices=verts, faces=faces, vertex_colors=rgba, process=False)
+    path.write_bytes(glb_bytes(verts, faces, linear_colors=srgb_to_linear(np.asarray(colors)[:, :3]), extras=extras))
 
-    def add_extras(tree: dict) -> None:
-        if extras:
-            tree.setdefault("asset", {})["extras"] = extras
 
-    path.write_bytes(export_glb(trimesh.Scene(mesh), tree_postprocessor=add_extras))
+def jpeg_bytes(rgb: np.ndarray, quality: int) -> bytes:
+    """An (H, W, 3) uint8 sRGB picture as baseline JPEG (4:2:0, libjpeg's: the same bytes every run)."""
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("The texture could not be encoded as JPEG.")
+    return data.tobytes()
 
 
 def write_ply_points(path: Path, points: np.ndarray, colors: np.ndarray) -> None:

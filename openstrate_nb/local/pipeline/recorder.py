@@ -119,6 +119,23 @@ class StageRecorder:
         if self.enabled:
             self._json("fusion.json", facts, "fusion and meshing: voxel size, depth fused, pieces kept")
 
+    def texture(self, atlas: np.ndarray, label: np.ndarray, facts: dict[str, Any]) -> None:
+        """The texture atlas (a JPEG at most 1024 px on a side), the keyframe each face's
+        texture was cut from (-1: none saw it, its vertex colour kept) and the stage's counts."""
+        if not self.enabled:
+            return
+        import cv2
+
+        h, w = atlas.shape[:2]
+        s = min(1.0, 1024 / max(h, w))
+        small = cv2.resize(atlas, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+        assert ok
+        self._add("texture/atlas.jpg", jpeg.tobytes(), "the texture atlas: rectangles cut from the keyframes")
+        self._add("texture/face_source.npz", _npz(source=label.astype(np.int32)),
+                  "per face of the result (in the GLB's order): the placed keyframe its texture comes from, -1 none")
+        self._json("texture.json", facts, "texturing: keyframes used, patches, atlas size, faces textured")
+
     # -- the live preview ------------------------------------------------------------------
 
     def live_model(self, points: np.ndarray, colors: np.ndarray, cameras: list[dict[str, Any]], stage: str) -> None:

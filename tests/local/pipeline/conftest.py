@@ -112,3 +112,13 @@ def real_reconstruction(tmp_path_factory) -> Recorded:
     art = reconstruct(REAL_DATA / "castle_courtyard.mp4", tmp_path_factory.mktemp("castle_job"),
                       lambda s, c, n: calls.append((s, c, n)))
     return Recorded(art, calls)
+
+
+@pytest.fixture(scope="session")
+def real_vertex_coloured(tmp_path_factory) -> Recorded:
+    """The same courtyard with ``texture=False``: the vertex-coloured result, same geometry."""
+    from openstrate_nb.local.pipeline import PipelineOptions, reconstruct
+
+    art = reconstruct(REAL_DATA / "castle_courtyard.mp4", tmp_path_factory.mktemp("castle_vertex_job"),
+                      lambda *a: None, options=PipelineOptions(texture=False, stage_artifacts=False))
+    return Recorded(art)

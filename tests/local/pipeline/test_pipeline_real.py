@@ -49,8 +49,7 @@ def test_the_mesh_is_one_surface_on_the_measured_points(real_reconstruction):
     stats = art.stats
     assert stats["largest_piece_share"] > 0.5 and stats["faces"] > 50_000
     mesh = trimesh.load(str(art.glb), force="mesh")
-    colours = np.asarray(mesh.visual.vertex_colors)[:, :3]
-    assert colours.std() > 10  # coloured from the photos
+    assert np.asarray(mesh.visual.material.baseColorTexture.convert("RGB")).std() > 10  # the photos' pixels
     surface = cKDTree(mesh.sample(400_000, seed=0))
     points = np.asarray(trimesh.load(str(art.points)).vertices)
     distance, _ = surface.query(points)
@@ -66,7 +65,7 @@ def test_progress_reports_every_stage_in_order(real_reconstruction):
         assert 0 <= current and total >= 0
         if not seen or seen[-1] != stage:
             seen.append(stage)
-    assert seen == ["decoding", "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "export"]
+    assert seen == ["decoding", "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "texture", "export"]
 
 
 def test_eight_photos_reconstruct_as_a_photo_set(tmp_path, video_writer, castle_frames):

@@ -17,7 +17,7 @@ from openstrate_nb.scenes import evaluate, umeyama
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["decoding", "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "export"]
+STAGES = ["decoding", "keyframes", "features", "matching", "mapping", "depth", "fusion", "meshing", "texture", "export"]
 
 
 def test_artifacts_exist_and_load(sample_reconstruction):
@@ -28,9 +28,9 @@ def test_artifacts_exist_and_load(sample_reconstruction):
     assert art.glb.read_bytes()[:4] == b"glTF"
     mesh = trimesh.load(str(art.glb), force="mesh")
     assert len(mesh.faces) > 10_000
-    colors = np.asarray(mesh.visual.vertex_colors)
-    assert colors.shape == (len(mesh.vertices), 4)
-    assert colors[:, :3].std() > 10  # coloured from the video, not a flat default
+    assert mesh.visual.kind == "texture" and len(mesh.visual.uv) == len(mesh.vertices)
+    texture = np.asarray(mesh.visual.material.baseColorTexture.convert("RGB"))
+    assert texture.std() > 10  # the video's pixels, not a flat default
     cloud = trimesh.load(str(art.points))
     assert len(cloud.vertices) > 500
     stats = art.stats
