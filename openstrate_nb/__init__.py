@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .figures import camera_path_over_points, depth_beside_frame, keyframe_strip, score_timeline
     from .markers import marker_sheet
     from .scale import mesh_scale, scale_mesh
-    from .mesh import load_glb, mesh_summary, show_mesh, to_pythreejs
+    from .mesh import display_mesh, load_glb, mesh_summary, show_mesh, to_pythreejs
     from .widget import BatchWidget, ReconstructWidget, reconstruct_many
 
 _LAZY = {
@@ -36,6 +36,7 @@ _LAZY = {
     "load_glb": "openstrate_nb.mesh",
     "to_pythreejs": "openstrate_nb.mesh",
     "show_mesh": "openstrate_nb.mesh",
+    "display_mesh": "openstrate_nb.mesh",
     "mesh_summary": "openstrate_nb.mesh",
     "export_html": "openstrate_nb.export",
     "scale_mesh": "openstrate_nb.scale",

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["DEFAULT_DIRECTION", "camera_basis", "framed_view"]
+__all__ = ["DEFAULT_DIRECTION", "camera_basis", "filmed_view", "framed_view"]
 
 #: From the front, a little above and to the right (the viewer's default view, too).
 DEFAULT_DIRECTION = (0.6, 0.45, 1.0)
@@ -61,3 +61,17 @@ def framed_view(points: np.ndarray, *, direction=DEFAULT_DIRECTION, fov_degrees:
         u, v = x / depth, y / depth
         target = target + (right * (u.min() + u.max()) + up * (v.min() + v.max())) / 2 * distance
     return target, distance
+
+
+def filmed_view(start: dict, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``(position, target, up, fov_degrees)`` of a camera where a result was filmed from:
+    ``start`` is a GLB camera as ``openstrate_nb.mesh.load_glb`` reads it (OpenCV axes). The
+    orbit's target lies along the view at ``target_distance`` (the median depth it saw), or
+    where the points' middle is along it."""
+    pose = np.asarray(start["world_from_camera"], dtype=float)
+    position, forward, up = pose[:3, 3], pose[:3, 2], -pose[:3, 1]
+    distance = start.get("target_distance")
+    if not distance:
+        middle = np.median(np.asarray(points, dtype=float).reshape(-1, 3), axis=0) if len(points) else position + forward
+        distance = max(float((middle - position) @ forward), 1e-6)
+    return position, position + forward * float(distance), up, math.degrees(float(start["yfov"]))

@@ -25,32 +25,52 @@ _PREVIEW_NAME = "osnb-live-preview"
 _CAMERA_COLOR = "#ff9500"
 
 
-def mesh_object(arrays: dict[str, np.ndarray]) -> three.Mesh:
-    """A ``Mesh`` over a ``BufferGeometry`` built from positions, normals, index and optional colours."""
-    attributes = {
-        "position": three.BufferAttribute(array=arrays["positions"].reshape(-1, 3), normalized=False),
-        "normal": three.BufferAttribute(array=arrays["normals"].reshape(-1, 3), normalized=False),
-    }
-    has_colors = "colors" in arrays
-    if has_colors:
+#: JPEG quality of the texture a notebook carries with the kernel's view.
+_TEXTURE_QUALITY = 85
+
+
+def mesh_object(arrays: dict) -> three.Mesh:
+    """A ``Mesh`` over a ``BufferGeometry`` from ``display_arrays``: textured or vertex-coloured
+    and unlit (the captured colours, as the GLB says), or plain grey and lit."""
+    attributes = {"position": three.BufferAttribute(array=arrays["positions"].reshape(-1, 3), normalized=False)}
+    # Reconstructions are open surfaces seen from inside and out.
+    if "uv" in arrays:
+        attributes["uv"] = three.BufferAttribute(array=arrays["uv"].reshape(-1, 2), normalized=False)
+        # r97 has no colour management: the texture's sRGB bytes reach the screen as they are.
+        texture = three.ImageTexture(imageUri=_jpeg_data_uri(arrays["texture"]), flipY=True,
+                                     minFilter="LinearMipMapLinearFilter", magFilter="LinearFilter")
+        material = three.MeshBasicMaterial(map=texture, side="DoubleSide")
+    elif "colors" in arrays:
         attributes["color"] = three.BufferAttribute(array=arrays["colors"].reshape(-1, 3), normalized=False)
-    geometry = three.BufferGeometry(attributes=attributes, index=three.BufferAttribute(array=arrays["index"]))
-    material = three.MeshStandardMaterial(
-        vertexColors="VertexColors" if has_colors else "NoColors",
-        color="white" if has_colors else PLAIN_MESH_COLOR,
-        roughness=0.85,
-        metalness=0.0,
-        # Reconstructions are open surfaces seen from inside and out.
-        side="DoubleSide",
-    )
+        material = three.MeshBasicMaterial(vertexColors="VertexColors", color="white", side="DoubleSide")
+    else:
+        attributes["normal"] = three.BufferAttribute(array=arrays["normals"].reshape(-1, 3), normalized=False)
+        material = three.MeshStandardMaterial(color=PLAIN_MESH_COLOR, roughness=0.85, metalness=0.0,
+                                              side="DoubleSide")
+    index = arrays["index"]
+    if len(arrays["positions"]) < 1 << 16:
+        index = index.astype(np.uint16)  # half the bytes a saved notebook carries
+    geometry = three.BufferGeometry(attributes=attributes, index=three.BufferAttribute(array=index))
     return three.Mesh(geometry=geometry, material=material)
 
 
+def _jpeg_data_uri(rgb: np.ndarray) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buffer, format="JPEG", quality=_TEXTURE_QUALITY)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def renderer_for(mesh: three.Object3D, points: np.ndarray, *, width: int = 640, height: int = 420,
-                 dark: bool = False) -> three.Renderer:
+                 dark: bool = False, start: dict | None = None) -> three.Renderer:
     """A ``Renderer`` with orbit controls, a light that follows the camera, and the camera
     framing ``points`` (the displayed positions) from the viewers' default direction.
-    ``mesh`` is what it shows first: a result's mesh, or a live preview."""
+    ``mesh`` is what it shows first: a result's mesh, or a live preview; ``start``: where the
+    result was filmed from (``display_arrays``' ``filmed_from``), the camera's first place."""
     key_light = three.DirectionalLight(
         color="white", intensity=0.65, position=[1.0, 1.5, 1.0],
         # Given here rather than left to the browser: pythreejs' front end creates a missing
@@ -65,13 +85,13 @@ def renderer_for(mesh: three.Object3D, points: np.ndarray, *, width: int = 640, 
         background=background_for(dark),
     )
     controls = three.OrbitControls(controlling=camera)
-    _frame(camera, controls, points)
+    _frame(camera, controls, points, start)
     return three.Renderer(camera=camera, scene=scene, controls=[controls], width=width, height=height,
                           antialias=True)
 
 
-def show_in(renderer: three.Renderer, mesh: three.Mesh, points: np.ndarray) -> None:
-    """Put ``mesh`` in place of the renderer's mesh and frame it.
+def show_in(renderer: three.Renderer, mesh: three.Mesh, points: np.ndarray, start: dict | None = None) -> None:
+    """Put ``mesh`` in place of the renderer's mesh and frame it (from ``start`` when given).
 
     Reusing one renderer (its camera, controls and canvas) for each new result keeps every
     widget the browser may still be talking to open: a renderer that is dropped is closed,
@@ -84,7 +104,7 @@ def show_in(renderer: three.Renderer, mesh: three.Mesh, points: np.ndarray) -> N
     for picker in renderer.controls:
         if isinstance(picker, three.Picker):
             picker.controlling = mesh  # picks land on the mesh shown, not on the one replaced
-    _frame(renderer.camera, renderer.controls[0], points)
+    _frame(renderer.camera, renderer.controls[0], points, start)
 
 
 def add_measuring(renderer: three.Renderer) -> tuple[three.Picker, three.Group]:
@@ -175,11 +195,28 @@ def show_preview_in(renderer: three.Renderer, preview: three.Group, points: np.n
         _frame(renderer.camera, renderer.controls[0], np.asarray(points, dtype=np.float32))
 
 
-def _frame(camera: three.PerspectiveCamera, controls: three.OrbitControls, points: np.ndarray) -> None:
-    """Point the camera so ``points`` fill its view, from the viewers' default direction."""
+def _frame(camera: three.PerspectiveCamera, controls: three.OrbitControls, points: np.ndarray,
+           start: dict | None = None) -> None:
+    """Point the camera so ``points`` fill its view, from the viewers' default direction, or
+    put it where the video was filmed from (``start``), orbiting what it looked at."""
     target, distance = framed_view(points, fov_degrees=_FOV_DEGREES, aspect=camera.aspect)
+    if start is not None:
+        from ._framing import filmed_view
+
+        position, target, up, fov = filmed_view(start, points)
+        extent = float(np.linalg.norm(np.ptp(points, axis=0))) if len(points) else 1.0
+        with camera.hold_sync():
+            camera.fov = fov
+            camera.up = tuple(up.tolist())
+            camera.position = tuple(position.tolist())
+            camera.near, camera.far = extent / 5000.0, extent * 20.0
+        controls.target = tuple(target.tolist())
+        camera.lookAt(target.tolist())
+        return
     _right, _up, back = camera_basis(DEFAULT_DIRECTION)
     with camera.hold_sync():
+        camera.fov = _FOV_DEGREES
+        camera.up = (0.0, 1.0, 0.0)
         camera.position = tuple((target + back * distance).tolist())
         camera.near, camera.far = distance / 1000.0, distance * 20.0
     controls.target = tuple(target.tolist())

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import trimesh
 
+from ._camera import TEXTURE_PROJECTION_KEY, project_points
 from ._provenance import PROVENANCE_KEY, describe, provenance
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,6 +30,7 @@ __all__ = [
     "load_glb",
     "mesh_summary",
     "decimate_to_face_budget",
+    "display_mesh",
     "area_weighted_vertex_normals",
     "display_arrays",
     "to_pythreejs",
@@ -45,15 +47,95 @@ DEFAULT_MAX_FACES = 30_000
 def load_glb(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> trimesh.Trimesh:
     """One ``Trimesh`` from a GLB: a scene's meshes are placed by their transforms and concatenated.
 
-    The GLB's provenance record (how openstrate_nb made it), if any, is kept in
-    ``mesh.metadata["openstrate_nb"]``.
+    A photo-textured result keeps its texture (``mesh.visual`` is trimesh's ``TextureVisuals``);
+    vertex colours (``COLOR_0``, linear light in glTF) come back as the sRGB bytes trimesh and
+    every picture use. The GLB's provenance record (how openstrate_nb made it), if any, is
+    kept in ``mesh.metadata["openstrate_nb"]``, and the camera it opens at (a keyframe's
+    pose) in ``mesh.metadata["filmed_from"]`` (see :func:`filmed_from`).
     """
     mesh = _load_glb_mesh(path_or_bytes)
     try:
         mesh.metadata[PROVENANCE_KEY] = provenance(path_or_bytes)
     except ValueError:
         pass  # made elsewhere: nothing to keep
+    try:
+        tree = glb_tree(path_or_bytes)
+    except (ValueError, OSError):
+        tree = {}
+    camera = _filmed_from_tree(tree)
+    if camera is not None:
+        mesh.metadata[FILMED_FROM_KEY] = camera
+    meshes = tree.get("meshes") or [{}]
+    projection = (meshes[0].get("extras") or {}).get(TEXTURE_PROJECTION_KEY) if len(meshes) == 1 else None
+    if isinstance(projection, dict) and mesh.visual.kind == "texture":
+        mesh.metadata[TEXTURE_PROJECTION_KEY] = projection
+    if _has_color_attribute(tree):
+        _vertex_colours_to_srgb(mesh)
     return mesh
+
+
+def _vertex_colours_to_srgb(mesh: trimesh.Trimesh) -> None:
+    """``COLOR_0`` is linear light: make it the sRGB bytes of trimesh's vertex colours. A
+    material without an image (an unlit one, say) leaves trimesh holding them aside as a
+    vertex attribute: they become the mesh's colours."""
+    visual = mesh.visual
+    if visual.kind == "texture" and _texture_of(mesh) is None and "color" in visual.vertex_attributes:
+        colours = np.asarray(visual.vertex_attributes["color"])
+    elif visual.kind == "vertex":
+        colours = np.asarray(visual.vertex_colors)
+    else:
+        return
+    rgba = colours.astype(np.float64)
+    if colours.dtype.kind in "ui":
+        rgba /= np.iinfo(colours.dtype).max
+    if rgba.shape[1] == 3:
+        rgba = np.column_stack([rgba, np.ones(len(rgba))])
+    rgba[:, :3] = linear_to_srgb(rgba[:, :3])
+    mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.rint(rgba * 255.0).astype(np.uint8))
+
+
+#: ``mesh.metadata`` key of the camera a result opens at.
+FILMED_FROM_KEY = "filmed_from"
+
+
+def glb_tree(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> dict[str, Any]:
+    """The JSON of a GLB (its buffers left unread)."""
+    from ._provenance import _read_glb_head, glb_json
+
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        return glb_json(bytes(path_or_bytes))
+    return glb_json(_read_glb_head(path_or_bytes))
+
+
+def _has_color_attribute(tree: dict[str, Any]) -> bool:
+    return any("COLOR_0" in p.get("attributes", {}) for m in tree.get("meshes", []) for p in m.get("primitives", []))
+
+
+def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear-light values (0..1) in sRGB's transfer function (0..1)."""
+    c = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
+    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
+
+def _filmed_from_tree(tree: dict[str, Any]) -> dict[str, Any] | None:
+    """The first camera node of a glTF as ``{"world_from_camera" (4x4, OpenCV axes: x right,
+    y down, z forward), "yfov" (radians), "aspect", "target_distance"}``, or None."""
+    for node in tree.get("nodes", []):
+        if "camera" not in node or "matrix" not in node:
+            continue
+        try:
+            perspective = tree["cameras"][node["camera"]]["perspective"]
+            m = np.asarray(node["matrix"], dtype=np.float64).reshape(4, 4).T
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+        m[:3, 1] *= -1.0  # glTF's camera: +y up, looking down -z
+        m[:3, 2] *= -1.0
+        extras = node.get("extras") if isinstance(node.get("extras"), dict) else {}
+        return {"world_from_camera": m.tolist(), "yfov": float(perspective["yfov"]),
+                "aspect": float(perspective.get("aspectRatio") or 1.5),
+                "target_distance": float(extras.get("target_distance", 0.0)) or None,
+                **({"frame_index": int(extras["frame_index"])} if "frame_index" in extras else {})}
+    return None
 
 
 def _load_glb_mesh(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> trimesh.Trimesh:
@@ -148,15 +230,170 @@ def decimate_to_face_budget(mesh: trimesh.Trimesh, max_faces: int) -> trimesh.Tr
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
     colors = _vertex_colors(mesh)
+    return _on_coarsening_grids(vertices, faces, max_faces, lambda lo, cell: _cluster(vertices, faces, colors, lo, cell))
+
+
+def _on_coarsening_grids(vertices: np.ndarray, faces: np.ndarray, max_faces: int, cluster) -> trimesh.Trimesh:
+    """``cluster(lo, cell)`` on grids ever coarser until at most ``max_faces`` faces remain."""
     lo = vertices.min(axis=0)
     span = float(np.ptp(vertices, axis=0).max())
     # A grid of cell c leaves about 2 * area / c**2 faces on a surface; 10% coarser saves a second pass.
     cell = max(np.sqrt(2.0 * _estimated_area(vertices, faces) / max_faces) * 1.1, span * 1e-6, 1e-12)
     for _ in range(60):
-        result = _cluster(vertices, faces, colors, lo, cell)
+        result = cluster(lo, cell)
         if len(result.faces) <= max_faces:
             return result
         cell *= 1.25
+    return result
+
+
+#: The display copy's texture is at most this many pixels on a side (a saved notebook carries it).
+DISPLAY_TEXTURE_SIDE = 1536
+
+
+def display_mesh(mesh_or_glb: trimesh.Trimesh | str | os.PathLike[str] | bytes, max_faces: int = DEFAULT_MAX_FACES
+                 ) -> trimesh.Trimesh:
+    """The copy of a result the kernel's 3D view draws: at most ``max_faces`` faces, and for a
+    photo-textured result the same photo detail (the texture, at most
+    ``DISPLAY_TEXTURE_SIDE`` px on a side, on UVs carried through the simplification).
+
+    Faces are merged by vertex clustering on a grid; a textured mesh is clustered chart by
+    chart (its UVs are continuous only within one), every chart's corners at the cell's one
+    position, so the copy has no cracks along the seams.
+    """
+    mesh = mesh_or_glb if isinstance(mesh_or_glb, trimesh.Trimesh) else load_glb(mesh_or_glb)
+    textured = _texture_of(mesh)
+    if textured is None:
+        shown = decimate_to_face_budget(mesh, max_faces)
+    else:
+        uv, image = textured
+        vertices = np.asarray(mesh.vertices, dtype=np.float64)
+        faces = np.asarray(mesh.faces, dtype=np.int64)
+        if len(faces) > max_faces:
+            chart = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(faces))
+            vertex_chart = np.zeros(len(vertices), dtype=np.int64)
+            vertex_chart[faces.ravel()] = np.repeat(chart, 3)
+            projection = mesh.metadata.get(TEXTURE_PROJECTION_KEY)
+            chart_rect = (_chart_rectangles(vertices, uv, vertex_chart, projection) if isinstance(projection, dict)
+                          else None)
+
+            def cluster(lo, cell):
+                return _cluster_textured(vertices, faces, uv, vertex_chart, lo, cell, chart_rect, projection)
+
+            shown = _on_coarsening_grids(vertices, faces, max_faces, cluster)
+            vertices, faces, uv = shown.vertices, shown.faces, shown.metadata.pop("uv")
+        if max(image.size) > DISPLAY_TEXTURE_SIDE:
+            s = DISPLAY_TEXTURE_SIDE / max(image.size)
+            image = image.resize((max(1, round(image.size[0] * s)), max(1, round(image.size[1] * s))),
+                                 resample=_pil_box())
+        shown = trimesh.Trimesh(vertices, faces, process=False, visual=trimesh.visual.TextureVisuals(
+            uv=np.asarray(uv, dtype=np.float64), material=trimesh.visual.material.SimpleMaterial(image=image)))
+    if shown is not mesh:
+        shown.metadata.update({k: v for k, v in mesh.metadata.items() if k in (PROVENANCE_KEY, FILMED_FROM_KEY)})
+        # (not the texture's projection: the copy's UVs are its own now)
+    return shown
+
+
+def _pil_box():
+    from PIL import Image
+
+    return Image.Resampling.BOX
+
+
+def _texture_of(mesh: trimesh.Trimesh):
+    """``(uv, image)`` of a mesh with a texture image (trimesh's UVs: (0, 0) at the image's
+    bottom-left; the image as RGB), or None."""
+    visual = mesh.visual
+    if getattr(visual, "kind", None) != "texture" or visual.uv is None:
+        return None
+    material = visual.material
+    image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
+    if image is None or len(visual.uv) != len(mesh.vertices):
+        return None
+    return np.asarray(visual.uv, dtype=np.float64), image.convert("RGB")
+
+
+def _reprojected_uv(points: np.ndarray, rect: np.ndarray, projection: dict) -> np.ndarray:
+    """trimesh UVs ((0, 0) at the bottom-left) of ``points`` in their rectangles ``rect`` of an
+    atlas cut from keyframes: the pixel of its keyframe each point falls on (NaN: rect -1)."""
+    rectangles = np.asarray(projection["rectangles"], dtype=np.float64).reshape(-1, 9)
+    size = np.asarray(projection["atlas_size"], dtype=np.float64)
+    out = np.full((len(points), 2), np.nan)
+    known = rect >= 0
+    views = rectangles[rect[known], 0].astype(np.int64)
+    where = np.flatnonzero(known)
+    for view in np.unique(views):
+        pick = where[views == view]
+        camera = projection["cameras"][int(view)]
+        xy, _ = project_points(points[pick], np.reshape(camera["K"], (3, 3)), camera["dist"],
+                               np.reshape(camera["world_from_camera"], (4, 4)))
+        r = rectangles[rect[pick]]
+        out[pick] = (r[:, 3:5] + (xy - r[:, 1:3] + 0.5) * r[:, 7:9]) / size
+    out[:, 1] = 1.0 - out[:, 1]
+    return out
+
+
+def _chart_rectangles(vertices: np.ndarray, uv: np.ndarray, chart: np.ndarray, projection: dict) -> np.ndarray | None:
+    """The atlas rectangle of every chart (-1: none, or its vertices' UVs are not the
+    projection's: a mesh moved or scaled since, a third party's atlas), or None."""
+    try:
+        rectangles = np.asarray(projection["rectangles"], dtype=np.float64).reshape(-1, 9)
+        size = np.asarray(projection["atlas_size"], dtype=np.float64).reshape(2)
+        charts = int(chart.max()) + 1
+        first = np.full(charts, -1, dtype=np.int64)
+        first[chart[::-1]] = np.arange(len(chart))[::-1]
+        texel = np.column_stack([uv[first, 0], 1.0 - uv[first, 1]]) * size
+        rect = np.full(charts, -1, dtype=np.int64)
+        for start in range(0, charts, 2048):  # charts x rectangles comparisons, a block at a time
+            t = texel[start:start + 2048, None, :]
+            inside = ((t >= rectangles[None, :, 3:5]) & (t <= rectangles[None, :, 3:5] + rectangles[None, :, 5:7])).all(2)
+            hit = inside.any(axis=1)
+            rect[start:start + 2048] = np.where(hit, inside.argmax(axis=1), -1)
+        per_vertex = rect[chart]
+        error = np.abs(_reprojected_uv(vertices, per_vertex, projection) - uv) * size
+        bad = np.zeros(charts, dtype=bool)
+        off = per_vertex >= 0
+        np.logical_or.at(bad, chart[off], ~(error[off].max(axis=1) < 1.5))
+        rect[bad] = -1
+        return rect
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _cluster_textured(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray, chart: np.ndarray, lo: np.ndarray,
+                      cell: float, chart_rect: np.ndarray | None = None, projection: dict | None = None
+                      ) -> trimesh.Trimesh:
+    """Vertex clustering that keeps a texture: one position per cell, one vertex per cell and
+    chart; faces in their chart. A vertex's UV is where its (moved) position falls in the
+    chart's keyframe when the atlas says how it was cut (``chart_rect``, ``projection``),
+    else the mean UV of that chart's vertices in the cell."""
+    cells = np.floor((vertices - lo) / cell).astype(np.int64)
+    if int(cells.max()) < 1 << _BITS:
+        _, cluster = np.unique(cells[:, 0] | (cells[:, 1] << _BITS) | (cells[:, 2] << (2 * _BITS)), return_inverse=True)
+    else:
+        _, cluster = np.unique(cells, axis=0, return_inverse=True)
+    cluster = cluster.ravel()
+    n = int(cluster.max()) + 1
+    counts = np.bincount(cluster, minlength=n)
+    position = np.stack([np.bincount(cluster, weights=vertices[:, a], minlength=n) for a in range(3)], axis=1)
+    position /= counts[:, None]
+    key = cluster * (int(chart.max()) + 1) + chart
+    unique_key, out = np.unique(key, return_inverse=True)
+    out = out.ravel()
+    m = len(unique_key)
+    out_counts = np.bincount(out, minlength=m)
+    out_uv = np.stack([np.bincount(out, weights=uv[:, a], minlength=m) for a in range(2)], axis=1) / out_counts[:, None]
+    out_position = position[unique_key // (int(chart.max()) + 1)]
+    if chart_rect is not None and projection is not None:
+        projected = _reprojected_uv(out_position, chart_rect[unique_key % (int(chart.max()) + 1)], projection)
+        out_uv = np.where(np.isnan(projected), out_uv, projected)
+    by_cell = cluster[faces]
+    keep = (by_cell[:, 0] != by_cell[:, 1]) & (by_cell[:, 1] != by_cell[:, 2]) & (by_cell[:, 0] != by_cell[:, 2])
+    ordered = np.sort(by_cell[keep], axis=1)
+    _, first = np.unique(ordered, axis=0, return_index=True)  # one face per three cells, whatever its chart
+    kept_faces = out[faces[keep][np.sort(first)]]
+    result = trimesh.Trimesh(out_position, kept_faces, process=False)
+    result.metadata["uv"] = out_uv
     return result
 
 
@@ -237,20 +474,27 @@ def area_weighted_vertex_normals(positions: np.ndarray, faces: np.ndarray) -> np
     return normals
 
 
-def display_arrays(mesh: trimesh.Trimesh, max_faces: int = DEFAULT_MAX_FACES) -> dict[str, np.ndarray]:
-    """What a viewer needs: float32 ``positions`` and ``normals``, uint32 ``index``, and float32
-    ``colors`` (RGB 0..1) when the mesh has colours; decimated to ``max_faces`` first."""
-    shown = decimate_to_face_budget(mesh, max_faces)
+def display_arrays(mesh: trimesh.Trimesh, max_faces: int = DEFAULT_MAX_FACES) -> dict[str, Any]:
+    """What a viewer needs, from :func:`display_mesh`: float32 ``positions``, uint32 ``index``,
+    and then either ``uv`` (float32, (0, 0) at the image's bottom-left) with ``texture``
+    (an RGB uint8 array, top row first) for a textured mesh, or ``normals`` and, when the mesh
+    has colours, float32 ``colors`` (RGB 0..1). ``filmed_from`` when the result says where it
+    was filmed from."""
+    shown = display_mesh(mesh, max_faces)
     positions = np.ascontiguousarray(shown.vertices, dtype=np.float32)
     faces = np.asarray(shown.faces)
-    arrays = {
-        "positions": positions,
-        "normals": area_weighted_vertex_normals(positions, faces),
-        "index": np.ascontiguousarray(faces.ravel(), dtype=np.uint32),
-    }
-    colors = _vertex_colors(shown)
-    if colors is not None:
-        arrays["colors"] = np.ascontiguousarray(colors[:, :3], dtype=np.float32) / np.float32(255.0)
+    arrays: dict[str, Any] = {"positions": positions, "index": np.ascontiguousarray(faces.ravel(), dtype=np.uint32)}
+    textured = _texture_of(shown)
+    if textured is not None:
+        arrays["uv"] = np.ascontiguousarray(textured[0], dtype=np.float32)
+        arrays["texture"] = np.asarray(textured[1], dtype=np.uint8)
+    else:
+        arrays["normals"] = area_weighted_vertex_normals(positions, faces)
+        colors = _vertex_colors(shown)
+        if colors is not None:
+            arrays["colors"] = np.ascontiguousarray(colors[:, :3], dtype=np.float32) / np.float32(255.0)
+    if FILMED_FROM_KEY in shown.metadata:
+        arrays["filmed_from"] = shown.metadata[FILMED_FROM_KEY]
     return arrays
 
 
@@ -269,4 +513,5 @@ def show_mesh(mesh: trimesh.Trimesh, *, max_faces: int = DEFAULT_MAX_FACES, widt
 
     arrays = display_arrays(mesh, max_faces)
     return _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width, height=height,
+                               start=arrays.get("filmed_from"),
                                dark=dark)

@@ -23,7 +23,8 @@ from ._look import PLAIN_MESH_COLOR, rgb
 if TYPE_CHECKING:  # pragma: no cover
     import trimesh
 
-__all__ = ["png_bytes", "preview_image", "preview_png", "render_shaded"]
+__all__ = ["picture_of", "png_bytes", "preview_image", "preview_png", "render_shaded", "render_through_camera",
+           "sample_bilinear"]
 
 #: Drawn at this many times the size, then averaged down: smooth edges without a GPU.
 SUPERSAMPLE = 2
@@ -39,8 +40,38 @@ def preview_image(mesh: trimesh.Trimesh, *, width: int = 480, height: int = 320,
     from .mesh import DEFAULT_MAX_FACES, display_arrays
 
     arrays = display_arrays(mesh, DEFAULT_MAX_FACES if max_faces is None else max_faces)
-    return render_shaded(arrays["positions"], arrays["index"].reshape(-1, 3), arrays.get("colors"),
-                         width=width, height=height)
+    return picture_of(arrays, width=width, height=height)
+
+
+def picture_of(arrays: dict, *, width: int = 480, height: int = 320) -> np.ndarray:
+    """The still picture of ``display_arrays``: from where the video was filmed, in its
+    captured colours (texture or vertex colours, unlit) when the result says where; else
+    from the default direction, shaded."""
+    start = arrays.get("filmed_from")
+    faces = arrays["index"].reshape(-1, 3)
+    if start is None or ("uv" not in arrays and "colors" not in arrays):
+        return render_shaded(arrays["positions"], faces, arrays.get("colors"), width=width, height=height)
+    from ._framing import filmed_view
+
+    position, target, up, fov = filmed_view(start, arrays["positions"])
+    forward = (target - position) / np.linalg.norm(target - position)
+    right = np.cross(forward, up)
+    right /= np.linalg.norm(right)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, np.cross(forward, right), forward, position
+    big_w, big_h = width * SUPERSAMPLE, height * SUPERSAMPLE
+    focal = (big_h / 2.0) / math.tan(math.radians(fov) / 2.0)
+    K = np.array([[focal, 0, big_w / 2.0 - 0.5], [0, focal, big_h / 2.0 - 0.5], [0, 0, 1]])
+    uv = arrays.get("uv")
+    if uv is not None:
+        uv = np.column_stack([uv[:, 0], 1.0 - uv[:, 1]])  # trimesh's bottom-left origin to glTF's top-left
+    rgb, covered = render_through_camera(arrays["positions"], faces, K, pose, big_w, big_h,
+                                         colors=arrays.get("colors"), uv=uv, texture=arrays.get("texture"))
+    blocks = np.concatenate([rgb, covered[..., None].astype(float)], axis=-1).reshape(height, SUPERSAMPLE, width,
+                                                                                       SUPERSAMPLE, 4)
+    alpha = blocks[..., 3].mean(axis=(1, 3))
+    colour = (blocks[..., :3] * blocks[..., 3:]).mean(axis=(1, 3)) / np.maximum(alpha, 1e-9)[..., None]
+    return np.clip(np.rint(np.concatenate([colour, alpha[..., None]], axis=-1) * 255.0), 0, 255).astype(np.uint8)
 
 
 def preview_png(mesh: trimesh.Trimesh, *, width: int = 480, height: int = 320) -> bytes:
@@ -148,3 +179,65 @@ def _draw_batch(batch: np.ndarray, counts: np.ndarray, xs, ys, zs, doubled_area,
     nearer = z < best_depth[pixel]
     best_depth[pixel[nearer]] = z[nearer]
     best_face[pixel[nearer]] = face[nearer]
+
+
+def render_through_camera(positions: np.ndarray, faces: np.ndarray, K: np.ndarray, world_from_camera: np.ndarray,
+                          width: int, height: int, *, colors: np.ndarray | None = None, uv: np.ndarray | None = None,
+                          texture: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The mesh as a pinhole camera sees it, unlit: ``(rgb, covered)``, an (H, W, 3) float
+    picture in 0..1 and where the mesh covers it.
+
+    ``K`` in the pixel-centre convention, ``world_from_camera`` with OpenCV's axes (x right,
+    y down, z forward): a keyframe's camera from ``cameras.json`` draws the mesh where that
+    frame shows it. Colours are interpolated per pixel (perspective-correct): vertex
+    ``colors`` (RGB 0..1), or ``texture`` (H, W, 3 uint8) sampled bilinearly at ``uv``
+    (glTF's convention: (0, 0) at the texture's top-left).
+    """
+    positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    faces = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
+    pose = np.asarray(world_from_camera, dtype=np.float64)
+    cam = (positions - pose[:3, 3]) @ pose[:3, :3]
+    z = cam[:, 2]
+    near = 1e-6 * max(float(np.abs(z).max()) if len(z) else 1.0, 1e-12)
+    safe = np.maximum(z, near)
+    # nearest_face_per_pixel puts pixel c's centre at c + 0.5.
+    sx = K[0, 0] * cam[:, 0] / safe + K[0, 2] + 0.5
+    sy = K[1, 1] * cam[:, 1] / safe + K[1, 2] + 0.5
+    front = np.flatnonzero((z[faces] > near).all(axis=1))
+    nearest = nearest_face_per_pixel(sx, sy, z, faces[front], width, height)
+    covered = nearest >= 0
+    picture = np.zeros((width * height, 3))
+    pixel = np.flatnonzero(covered)
+    if len(pixel):
+        f = faces[front[nearest[pixel]]]
+        cx, cy = pixel % width + 0.5, pixel // width + 0.5
+        x0, x1, x2 = sx[f].T
+        y0, y1, y2 = sy[f].T
+        area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+        b0 = ((x1 - cx) * (y2 - cy) - (x2 - cx) * (y1 - cy)) / area
+        b1 = ((x2 - cx) * (y0 - cy) - (x0 - cx) * (y2 - cy)) / area
+        weights = np.stack([b0, b1, 1.0 - b0 - b1], axis=1) / z[f]  # perspective-correct
+        weights /= weights.sum(axis=1, keepdims=True)
+        if texture is not None and uv is not None:
+            at = np.einsum("pk,pkc->pc", weights, np.asarray(uv, dtype=np.float64)[f])
+            picture[pixel] = sample_bilinear(texture, at) / 255.0
+        elif colors is not None:
+            picture[pixel] = np.einsum("pk,pkc->pc", weights, np.asarray(colors, dtype=np.float64)[f][..., :3])
+        else:
+            picture[pixel] = _PLAIN_GREY
+    return picture.reshape(height, width, 3), covered.reshape(height, width)
+
+
+def sample_bilinear(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """``image`` (H, W, C) at texture coordinates ``uv`` (glTF's: (0, 0) the top-left corner,
+    (1, 1) the bottom-right), bilinear, clamped at the border, as floats."""
+    h, w = image.shape[:2]
+    x = np.clip(uv[:, 0] * w - 0.5, 0, w - 1)
+    y = np.clip(uv[:, 1] * h - 0.5, 0, h - 1)
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    img = np.asarray(image, dtype=np.float64)
+    top = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
+    bottom = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
+    return top * (1 - fy) + bottom * fy

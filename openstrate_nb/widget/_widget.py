@@ -83,7 +83,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     total_frames = t.Int(0).tag(sync=True)
     #: 0..100 of the whole job, never going back; -1 while the server has not said how far it is
     percent = t.Float(-1.0).tag(sync=True)
-    #: "Step 3 of 9: finding features" where the server numbers its steps
+    #: "Step 3 of 10: finding features" where the server numbers its steps
     step = t.Unicode("").tag(sync=True)
     #: seconds left as the server forecasts them, -1 when it does not
     eta = t.Float(-1.0).tag(sync=True)
@@ -424,7 +424,7 @@ class ReconstructWidget(anywidget.AnyWidget):
     def _set_result(self, mesh: trimesh.Trimesh, path: Path) -> None:
         from .. import _three
         from ..mesh import display_arrays
-        from ..preview import png_bytes, render_shaded
+        from ..preview import picture_of, png_bytes
         from ._measuring import MeasureTool
 
         # One decimated copy for both pictures: the live 3D view and the still preview.
@@ -432,16 +432,15 @@ class ReconstructWidget(anywidget.AnyWidget):
         width, height = _view_size(self._view_width)
         if self._renderer is None:
             self._renderer = _three.renderer_for(_three.mesh_object(arrays), arrays["positions"], width=width,
-                                                 height=height, dark=self._dark)
+                                                 height=height, dark=self._dark, start=arrays.get("filmed_from"))
         else:
             _three.resize(self._renderer, width, height)
             _three.set_dark(self._renderer, self._dark)
-            _three.show_in(self._renderer, _three.mesh_object(arrays), arrays["positions"])
+            _three.show_in(self._renderer, _three.mesh_object(arrays), arrays["positions"], arrays.get("filmed_from"))
         if self._measure is None:  # the view may have begun as a live preview, without a mesh to pick
             self._measure = MeasureTool(self._renderer)
         self._preview_stage = None
-        preview = png_bytes(render_shaded(arrays["positions"], arrays["index"].reshape(-1, 3), arrays.get("colors"),
-                                          width=480, height=320))
+        preview = png_bytes(picture_of(arrays, width=480, height=320))
         self._measure.show(mesh, arrays["positions"])
         with self._lock:
             self._mesh, self._mesh_path, self._preview_png = mesh, path, preview

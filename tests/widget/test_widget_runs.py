@@ -45,9 +45,10 @@ def test_the_displayed_view_is_a_vbox_of_the_widget_and_the_pythreejs_renderer(m
     mesh = next(c for c in renderer.scene.children if isinstance(c, pythreejs.Mesh))
     attributes = mesh.geometry.attributes
     assert attributes["position"].array.dtype == np.float32
-    assert attributes["normal"].array.dtype == np.float32
     assert attributes["color"].array.dtype == np.float32  # the test pipeline's GLB has vertex colours
-    assert mesh.geometry.index.array.dtype == np.uint32
+    # ...shown as captured, unlit (no normals to send), indices in 16 bits below 65,536 vertices.
+    assert isinstance(mesh.material, pythreejs.MeshBasicMaterial) and "normal" not in attributes
+    assert mesh.geometry.index.array.dtype == np.uint16
 
 
 def test_the_displayed_copy_is_decimated_above_the_face_budget_but_the_mesh_keeps_every_face(make_widget, video):
