@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["TEXTURE_PROJECTION_KEY", "project_points", "rectangle_uv"]
+__all__ = ["FILMED_FROM_KEY", "TEXTURE_PROJECTION_KEY", "project_points", "rectangle_uv"]
 
 #: The GLB mesh's ``extras`` key of how its texture was cut from the keyframes.
 TEXTURE_PROJECTION_KEY = "openstrate_nb_texture"
+
+#: ``mesh.metadata`` key of the camera a result opens at (``openstrate_nb.load_glb``).
+FILMED_FROM_KEY = "filmed_from"
 
 
 def project_points(points: np.ndarray, K: np.ndarray, dist: np.ndarray, world_from_camera: np.ndarray

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import trimesh
 
-from ._camera import TEXTURE_PROJECTION_KEY, project_points
+from ._camera import FILMED_FROM_KEY, TEXTURE_PROJECTION_KEY, project_points
 from ._provenance import PROVENANCE_KEY, describe, provenance
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,10 +92,6 @@ def _vertex_colours_to_srgb(mesh: trimesh.Trimesh) -> None:
         rgba = np.column_stack([rgba, np.ones(len(rgba))])
     rgba[:, :3] = linear_to_srgb(rgba[:, :3])
     mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.rint(rgba * 255.0).astype(np.uint8))
-
-
-#: ``mesh.metadata`` key of the camera a result opens at.
-FILMED_FROM_KEY = "filmed_from"
 
 
 def glb_tree(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import trimesh
 
+from ._camera import FILMED_FROM_KEY
 from ._provenance import PROVENANCE_KEY
 
 __all__ = ["SCALE_KEY", "scale_mesh", "mesh_scale", "distance"]
@@ -54,11 +55,25 @@ def scale_mesh(mesh: trimesh.Trimesh, a: Any, b: Any, metres: float) -> trimesh.
     current = mesh_scale(mesh)
     scaled = mesh.copy()
     scaled.apply_scale(factor)
+    _scale_filmed_from(scaled.metadata, factor)
     scaled.metadata[SCALE_KEY] = {
         "units": "m", "factor": factor * float(current.get("factor", 1.0)) if current["units"] == "m" else factor,
         "method": "known length", "known_length_m": float(metres),
     }
     return scaled
+
+
+def _scale_filmed_from(metadata: dict[str, Any], factor: float) -> None:
+    """The camera a result opens at (``load_glb``'s ``filmed_from``) moves with the mesh: the
+    same view of the scaled copy."""
+    start = metadata.get(FILMED_FROM_KEY)
+    if not isinstance(start, dict) or "world_from_camera" not in start:
+        return
+    pose = np.array(start["world_from_camera"], dtype=np.float64)
+    pose[:3, 3] *= factor
+    distance = start.get("target_distance")
+    metadata[FILMED_FROM_KEY] = {**start, "world_from_camera": pose.tolist(),
+                               "target_distance": float(distance) * factor if distance else distance}
 
 
 def mesh_scale(mesh: trimesh.Trimesh) -> dict[str, Any]:

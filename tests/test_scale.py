@@ -45,3 +45,15 @@ def test_the_volume_of_closed_pieces_beside_an_open_surface():
 def test_bad_input_gets_a_clear_error(a, b, metres, message):
     with pytest.raises(ValueError, match=message):
         scale_mesh(trimesh.creation.box(), a, b, metres)
+
+
+def test_the_camera_a_result_opens_at_moves_with_the_scaled_mesh():
+    box = trimesh.creation.box((2.0, 2.0, 2.0))
+    pose = np.eye(4)
+    pose[:3, 3] = [0.0, 0.0, -5.0]
+    box.metadata["filmed_from"] = {"world_from_camera": pose.tolist(), "yfov": 0.8, "target_distance": 5.0}
+    metric = scale_mesh(box, [0, 0, 0], [2, 0, 0], 1.0)
+    start = metric.metadata["filmed_from"]
+    np.testing.assert_allclose(np.asarray(start["world_from_camera"])[:3, 3], [0.0, 0.0, -2.5])
+    assert start["target_distance"] == pytest.approx(2.5) and start["yfov"] == 0.8
+    assert box.metadata["filmed_from"]["target_distance"] == 5.0  # the original keeps its own
