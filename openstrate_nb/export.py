@@ -46,6 +46,12 @@ def _mesh_bytes(source: MeshSource) -> tuple[bytes, str, str]:
             raise FileNotFoundError(f"No such mesh file: {path}")
         return path.read_bytes(), fmt, path.name
     if hasattr(source, "export"):
+        import trimesh
+
+        from .mesh import glb_of
+
+        if isinstance(source, trimesh.Trimesh):  # unlit, its texture and its camera, as results are
+            return glb_of(source), "glb", "mesh.glb"
         out = io.BytesIO()
         source.export(out, file_type="glb")
         return out.getvalue(), "glb", "mesh.glb"

@@ -20,6 +20,7 @@ import numpy as np
 import trimesh
 
 from ._camera import FILMED_FROM_KEY, TEXTURE_PROJECTION_KEY, project_points
+from ._gltf import GltfCamera, glb_bytes, linear_to_srgb, srgb_to_linear
 from ._provenance import PROVENANCE_KEY, describe, provenance
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +32,7 @@ __all__ = [
     "mesh_summary",
     "decimate_to_face_budget",
     "display_mesh",
+    "glb_of",
     "area_weighted_vertex_normals",
     "display_arrays",
     "to_pythreejs",
@@ -74,6 +76,38 @@ def load_glb(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryv
     return mesh
 
 
+def glb_of(mesh: trimesh.Trimesh, *, jpeg_quality: int = 90) -> bytes:
+    """A trimesh mesh as a GLB the way results are written: unlit, its texture (as JPEG) or
+    its vertex colours (linear, as glTF requires), and the camera it opens at
+    (``filmed_from``). No provenance record: a mesh changed in Python is not the result whose
+    making the record describes."""
+    positions = np.asarray(mesh.vertices, dtype=np.float32)
+    faces = np.asarray(mesh.faces, dtype=np.uint32)
+    textured = _texture_of(mesh)
+    texture: dict[str, Any] = {}
+    if textured is not None:
+        buffer = io.BytesIO()
+        textured[1].save(buffer, format="JPEG", quality=jpeg_quality)
+        uv = textured[0].copy()
+        uv[:, 1] = 1.0 - uv[:, 1]  # glTF's (0, 0) is the image's top-left
+        texture = {"uv": uv, "texture_jpeg": buffer.getvalue()}
+    else:
+        colours = _vertex_colors(mesh)
+        if colours is not None:
+            texture = {"linear_colors": srgb_to_linear(colours[:, :3])}
+    start = mesh.metadata.get(FILMED_FROM_KEY)
+    camera = None
+    if isinstance(start, dict) and "world_from_camera" in start:
+        distance = float(start.get("target_distance") or 0.0)
+        extras = {k: start[k] for k in ("frame_index",) if k in start}
+        if distance > 0:
+            extras["target_distance"] = distance
+        camera = GltfCamera(np.asarray(start["world_from_camera"], dtype=np.float64), yfov=float(start["yfov"]),
+                            aspect=float(start.get("aspect") or 1.5),
+                            znear=distance / 1000 if distance > 0 else 1e-3, extras=extras)
+    return glb_bytes(positions, faces, camera=camera, **texture)
+
+
 def _vertex_colours_to_srgb(mesh: trimesh.Trimesh) -> None:
     """``COLOR_0`` is linear light: make it the sRGB bytes of trimesh's vertex colours. A
     material without an image (an unlit one, say) leaves trimesh holding them aside as a
@@ -105,12 +139,6 @@ def glb_tree(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryv
 
 def _has_color_attribute(tree: dict[str, Any]) -> bool:
     return any("COLOR_0" in p.get("attributes", {}) for m in tree.get("meshes", []) for p in m.get("primitives", []))
-
-
-def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear-light values (0..1) in sRGB's transfer function (0..1)."""
-    c = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
-    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
 
 
 def _filmed_from_tree(tree: dict[str, Any]) -> dict[str, Any] | None:

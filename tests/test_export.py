@@ -66,3 +66,40 @@ def test_a_widget_without_a_result_is_refused_with_a_reason(tmp_path):
     finally:
         widget.close()
     assert not (tmp_path / "nothing.html").exists()
+
+
+def test_a_textured_mesh_goes_into_the_page_unlit_with_its_texture_and_its_camera(tmp_path):
+    import base64
+    import json
+
+    import numpy as np
+    import trimesh
+    from PIL import Image
+
+    from _gltf import glb_parts, validate_gltf
+    from openstrate_nb import load_glb
+
+    image = Image.fromarray(np.tile(np.arange(0, 256, 4, dtype=np.uint8)[None, :, None], (64, 1, 3)))
+    quad = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], [[0, 1, 2], [0, 2, 3]], process=False,
+                           visual=trimesh.visual.TextureVisuals(uv=[[0, 0], [1, 0], [1, 1], [0, 1]],
+                                                                image=image))
+    pose = np.diag([1.0, -1.0, -1.0, 1.0])
+    pose[:3, 3] = [0.5, 0.5, 2.0]
+    quad.metadata["filmed_from"] = {"world_from_camera": pose.tolist(), "yfov": 0.6, "aspect": 1.5,
+                                    "target_distance": 2.0}
+    page = export_html(quad, tmp_path / "quad.html").read_text("utf-8")
+    data = base64.b64decode(json.loads(re.search(r'"data": ("[A-Za-z0-9+/=]+")', page).group(1)))
+    (tmp_path / "quad.glb").write_bytes(data)
+    report = validate_gltf(tmp_path / "quad.glb")
+    assert report["issues"]["numErrors"] == 0, report["issues"]
+    tree, _ = glb_parts(data)
+    assert "KHR_materials_unlit" in tree["materials"][0]["extensions"]
+    assert tree["images"][0]["mimeType"] == "image/jpeg" and "COLOR_0" not in tree["meshes"][0]["primitives"][0]["attributes"]
+    back = load_glb(data)
+    assert back.visual.kind == "texture"
+    np.testing.assert_allclose(back.metadata["filmed_from"]["world_from_camera"], pose, atol=1e-6)
+    assert back.metadata["filmed_from"]["target_distance"] == pytest.approx(2.0)
+    # The same texture on the same corners: the ramp dark at x = 0, light at x = 1.
+    np.testing.assert_allclose(back.visual.uv, quad.visual.uv, atol=1e-6)
+    texel = np.asarray(back.visual.material.baseColorTexture.convert("L"), dtype=float)
+    assert texel[:, :8].mean() < 40 and texel[:, -8:].mean() > 200

@@ -1,4 +1,4 @@
-"""A photo-textured result, as ``openstrate_nb.local.pipeline.gltf.glb_bytes`` writes it, opens
+"""A photo-textured result, as ``openstrate_nb._gltf.glb_bytes`` writes it, opens
 where it was filmed from and shows the texture's own colours, in headless Chromium: on the
 ``/view`` page (three.js 0.187) and in the kernel's pythreejs view in JupyterLab (r97).
 
@@ -21,7 +21,7 @@ from _jupyter import write_notebook
 from PIL import Image
 
 from openstrate_nb import OpenStrate
-from openstrate_nb.local.pipeline.gltf import GltfCamera, glb_bytes
+from openstrate_nb._gltf import GltfCamera, glb_bytes
 
 pytestmark = pytest.mark.browser
 

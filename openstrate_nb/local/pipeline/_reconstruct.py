@@ -551,7 +551,7 @@ def texture_mesh(keys: Keyframes, sparse, mesh: Mesh, opts: PipelineOptions, pro
 def filmed_from(keys: Keyframes, sparse, mesh: Mesh, texture, frame: ResultFrame):
     """The glTF camera a viewer opens at: the keyframe that sees the largest area of the
     model (the middle of the path may face a wall; this one shows the most of what was filmed)."""
-    from .gltf import GltfCamera
+    from ..._gltf import GltfCamera
 
     k = texture.best_source
     name = sparse.names[k]
@@ -588,7 +588,7 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, texture, 
     """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera
     path, in the result's frame (upright, and in metres when markers gave the scale)."""
     from . import outputs
-    from .gltf import glb_bytes, srgb_to_linear
+    from ..._gltf import glb_bytes, srgb_to_linear
 
     with progress.stage("export", 3):
         T = frame.T

@@ -126,7 +126,7 @@ def apply(T: np.ndarray, pts: np.ndarray) -> np.ndarray:
 def write_glb(path: Path, verts: np.ndarray, faces: np.ndarray, colors: np.ndarray,
               extras: dict | None = None) -> None:
     """A vertex-coloured (sRGB bytes) triangle mesh as an unlit GLB; ``extras`` goes to ``asset.extras``."""
-    from .gltf import glb_bytes, srgb_to_linear
+    from ..._gltf import glb_bytes, srgb_to_linear
 
     path.write_bytes(glb_bytes(verts, faces, linear_colors=srgb_to_linear(np.asarray(colors)[:, :3]), extras=extras))
 

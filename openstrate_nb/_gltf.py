@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GltfCamera", "srgb_to_linear", "glb_bytes"]
+__all__ = ["GltfCamera", "srgb_to_linear", "linear_to_srgb", "glb_bytes"]
 
 _FLOAT, _UINT = 5126, 5125
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
@@ -41,6 +41,12 @@ def srgb_to_linear(rgb_uint8: np.ndarray) -> np.ndarray:
     """sRGB bytes (0..255) as linear-light floats (0..1), the transfer function of IEC 61966-2-1."""
     c = np.asarray(rgb_uint8, dtype=np.float32) / np.float32(255.0)
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear-light values (0..1) in sRGB's transfer function (0..1)."""
+    c = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
+    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
 
 
 def _gltf_camera_matrix(world_from_camera: np.ndarray) -> list[float]:
