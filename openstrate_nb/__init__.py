@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._verify import verify
     from .local.pipeline.check import check_video
     from .export import export_html
-    from .figures import camera_path_over_points, depth_beside_frame, keyframe_strip, score_timeline
+    from .figures import camera_path_over_points, depth_beside_frame, keyframe_strip, score_timeline, texture_sources
     from .markers import marker_sheet
     from .scale import mesh_scale, scale_mesh
     from .mesh import display_mesh, load_glb, mesh_summary, show_mesh, to_pythreejs
@@ -49,6 +49,7 @@ _LAZY = {
     "score_timeline": "openstrate_nb.figures",
     "depth_beside_frame": "openstrate_nb.figures",
     "camera_path_over_points": "openstrate_nb.figures",
+    "texture_sources": "openstrate_nb.figures",
 }
 
 __all__ = ["__version__", *_api_all, *_LAZY, "load_ipython_extension", "unload_ipython_extension"]

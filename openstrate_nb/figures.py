@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["keyframe_strip", "score_timeline", "depth_beside_frame", "camera_path_over_points", "load_frames"]
+__all__ = ["keyframe_strip", "score_timeline", "depth_beside_frame", "camera_path_over_points", "texture_sources",
+           "load_frames"]
 
 #: Each frame's ``why`` in frames.json, as drawn by :func:`score_timeline`.
 WHY_COLOURS = {
@@ -214,4 +215,52 @@ def camera_path_over_points(stages: str | os.PathLike[str], *, ax: Any = None,
     legend = panel.legend(loc="upper right", fontsize=8)
     handles = getattr(legend, "legend_handles", None) or legend.legendHandles  # renamed in matplotlib 3.7
     handles[0].set_sizes([16])  # the points' marker, readable
+    return fig
+
+
+def texture_sources(stages: str | os.PathLike[str], mesh: Any, *, ax: Any = None,
+                    figsize: tuple[float, float] | None = None, width: int = 480) -> Any:
+    """Where the texture came from: the atlas (rectangles cut from the keyframes) beside the
+    result seen from where it was filmed, each face in the colour of the keyframe its
+    texture was cut from (grey: no keyframe saw it, it keeps a swatch of its colour).
+    ``mesh`` is the full result (``w.mesh``, or its GLB), whose faces ``face_source.npz``
+    counts."""
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+    import trimesh
+
+    from .mesh import load_glb
+    from .preview import filmed_camera, render_through_camera
+
+    folder = _folder(stages)
+    if not (folder / "texture" / "face_source.npz").is_file():
+        raise ValueError(f"{folder} has no texture/face_source.npz: the job was not textured (texture=False) "
+                         "or stopped before texturing.")
+    with np.load(folder / "texture" / "face_source.npz") as saved:
+        source = saved["source"]
+    mesh = mesh if isinstance(mesh, trimesh.Trimesh) else load_glb(mesh)
+    if len(source) != len(mesh.faces):
+        raise ValueError(f"This job textured {len(source):,} faces and the mesh has {len(mesh.faces):,}: give the "
+                         "job's full result (w.mesh or its GLB), not a display copy or another job's mesh.")
+    start = mesh.metadata.get("filmed_from")
+    if start is None:
+        raise ValueError("The mesh does not say where it was filmed from: load it with openstrate_nb.load_glb.")
+    height = max(1, round(width / float(start.get("aspect") or 1.5)))
+    corners = np.asarray(mesh.vertices)[np.asarray(mesh.faces)].reshape(-1, 3)  # a vertex per corner: faces' own colours
+    palette = plt.get_cmap("tab20")(np.arange(20))[:, :3]
+    colours = np.where((source >= 0)[:, None], palette[np.maximum(source, 0) % 20], 0.8)
+    K, pose = filmed_camera(start, corners, width, height)
+    rgb, covered = render_through_camera(corners, np.arange(len(corners)).reshape(-1, 3), K, pose, width, height,
+                                         colors=np.repeat(colours, 3, axis=0))
+    rgb = np.clip(rgb, 0.0, 1.0)
+    rgb[~covered] = 1.0
+
+    fig, (atlas_ax, faces_ax) = _panels(ax, figsize or (11, 3.6), 2)
+    atlas_ax.imshow(mpimg.imread(folder / "texture" / "atlas.jpg"))
+    atlas_ax.set_title("texture atlas: patches cut from the keyframes", fontsize=9)
+    faces_ax.imshow(rgb)
+    used = np.unique(source[source >= 0])
+    faces_ax.set_title(f"which keyframe textured each face ({len(used)} keyframes; grey: none saw it)", fontsize=9)
+    for panel in (atlas_ax, faces_ax):
+        panel.set_axis_off()
     return fig

@@ -51,17 +51,8 @@ def picture_of(arrays: dict, *, width: int = 480, height: int = 320) -> np.ndarr
     faces = arrays["index"].reshape(-1, 3)
     if start is None or ("uv" not in arrays and "colors" not in arrays):
         return render_shaded(arrays["positions"], faces, arrays.get("colors"), width=width, height=height)
-    from ._framing import filmed_view
-
-    position, target, up, fov = filmed_view(start, arrays["positions"])
-    forward = (target - position) / np.linalg.norm(target - position)
-    right = np.cross(forward, up)
-    right /= np.linalg.norm(right)
-    pose = np.eye(4)
-    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, np.cross(forward, right), forward, position
     big_w, big_h = width * SUPERSAMPLE, height * SUPERSAMPLE
-    focal = (big_h / 2.0) / math.tan(math.radians(fov) / 2.0)
-    K = np.array([[focal, 0, big_w / 2.0 - 0.5], [0, focal, big_h / 2.0 - 0.5], [0, 0, 1]])
+    K, pose = filmed_camera(start, arrays["positions"], big_w, big_h)
     uv = arrays.get("uv")
     if uv is not None:
         uv = np.column_stack([uv[:, 0], 1.0 - uv[:, 1]])  # trimesh's bottom-left origin to glTF's top-left
@@ -72,6 +63,23 @@ def picture_of(arrays: dict, *, width: int = 480, height: int = 320) -> np.ndarr
     alpha = blocks[..., 3].mean(axis=(1, 3))
     colour = (blocks[..., :3] * blocks[..., 3:]).mean(axis=(1, 3)) / np.maximum(alpha, 1e-9)[..., None]
     return np.clip(np.rint(np.concatenate([colour, alpha[..., None]], axis=-1) * 255.0), 0, 255).astype(np.uint8)
+
+
+def filmed_camera(start: dict, positions: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(K, world_from_camera)`` of a ``width`` x ``height`` picture from where a result was
+    filmed (``load_glb``'s ``filmed_from``): the keyframe's pose and vertical field of view,
+    for :func:`render_through_camera`."""
+    from ._framing import filmed_view
+
+    position, target, up, fov = filmed_view(start, positions)
+    forward = (target - position) / np.linalg.norm(target - position)
+    right = np.cross(forward, up)
+    right /= np.linalg.norm(right)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, np.cross(forward, right), forward, position
+    focal = (height / 2.0) / math.tan(math.radians(fov) / 2.0)
+    K = np.array([[focal, 0, width / 2.0 - 0.5], [0, focal, height / 2.0 - 0.5], [0, 0, 1]])
+    return K, pose
 
 
 def preview_png(mesh: trimesh.Trimesh, *, width: int = 480, height: int = 320) -> bytes:

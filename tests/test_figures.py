@@ -28,8 +28,9 @@ def frames(stages):
     return json.loads((stages / "frames.json").read_text())
 
 
-def test_the_four_figures_are_exported_lazily():
-    for name in ("keyframe_strip", "score_timeline", "depth_beside_frame", "camera_path_over_points"):
+def test_the_figures_are_exported_lazily():
+    for name in ("keyframe_strip", "score_timeline", "depth_beside_frame", "camera_path_over_points",
+                 "texture_sources"):
         assert name in openstrate_nb.__all__
         assert getattr(openstrate_nb, name) is getattr(figures, name)
 
@@ -82,6 +83,22 @@ def test_camera_path_over_points_draws_every_placed_camera_and_point(stages):
     assert len(ax.lines[0].get_xdata()) == cameras
     [scatter, arrows] = ax.collections
     assert len(scatter.get_offsets()) == points and arrows.N == cameras
+
+
+def test_texture_sources_shows_the_atlas_and_which_keyframe_textured_the_faces_seen(sample_jobs, stages):
+    from PIL import Image
+
+    glb = sample_jobs[1].files["glb_asset"]
+    fig = figures.texture_sources(stages, glb)
+    atlas_ax, faces_ax = fig.axes
+    assert atlas_ax.images[0].get_array().shape[:2] == Image.open(stages / "texture" / "atlas.jpg").size[::-1]
+    picture = np.asarray(faces_ax.images[0].get_array())
+    seen = (picture < 0.99).any(axis=2)  # white: no face there
+    assert 0.2 < seen.mean() < 1.0  # the model seen from where it was filmed, not a speck nor a wall of it
+    used = len(np.unique(np.load(stages / "texture" / "face_source.npz")["source"]))
+    assert len(np.unique(picture[seen].round(3), axis=0)) >= min(used, 20) // 2  # the keyframes' colours
+    with pytest.raises(ValueError, match="not a display copy"):
+        figures.texture_sources(stages, openstrate_nb.display_mesh(glb, 2000))
 
 
 def test_a_figure_can_fill_a_given_subplot(stages):
