@@ -58,7 +58,7 @@ def _on_coarsening_grids(vertices: np.ndarray, faces: np.ndarray, max_faces: int
 
 
 #: The display copy's texture is at most this many pixels on a side (a saved notebook carries it).
-DISPLAY_TEXTURE_SIDE = 1536
+DISPLAY_TEXTURE_SIDE = 1024
 
 
 def display_mesh(mesh_or_glb: trimesh.Trimesh | str | os.PathLike[str] | bytes, max_faces: int = DEFAULT_MAX_FACES

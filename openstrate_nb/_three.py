@@ -26,7 +26,7 @@ _CAMERA_COLOR = "#ff9500"
 
 
 #: JPEG quality of the texture a notebook carries with the kernel's view.
-_TEXTURE_QUALITY = 85
+_TEXTURE_QUALITY = 80
 
 
 def mesh_object(arrays: dict) -> three.Mesh:
@@ -35,7 +35,10 @@ def mesh_object(arrays: dict) -> three.Mesh:
     attributes = {"position": three.BufferAttribute(array=arrays["positions"].reshape(-1, 3), normalized=False)}
     # Reconstructions are open surfaces seen from inside and out.
     if "uv" in arrays:
-        attributes["uv"] = three.BufferAttribute(array=arrays["uv"].reshape(-1, 2), normalized=False)
+        # 16-bit texture coordinates, read as 0..1 by the GPU (normalized): half the bytes a saved
+        # notebook carries, 1/65535 of the atlas (a fiftieth of a texel) of precision.
+        uv16 = np.rint(np.clip(arrays["uv"].reshape(-1, 2), 0.0, 1.0) * 65535.0).astype(np.uint16)
+        attributes["uv"] = three.BufferAttribute(array=uv16, normalized=True)
         # r97 has no colour management: the texture's sRGB bytes reach the screen as they are.
         texture = three.ImageTexture(imageUri=_jpeg_data_uri(arrays["texture"]), flipY=True,
                                      minFilter="LinearMipMapLinearFilter", magFilter="LinearFilter")

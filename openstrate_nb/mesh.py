@@ -37,6 +37,7 @@ __all__ = [
     "decimate_to_face_budget",
     "display_mesh",
     "glb_of",
+    "merged_surface",
     "area_weighted_vertex_normals",
     "display_arrays",
     "to_pythreejs",
@@ -200,13 +201,15 @@ def mesh_summary(mesh: trimesh.Trimesh) -> dict[str, Any]:
     """
     from .scale import mesh_scale
 
+    record = mesh.metadata.get(PROVENANCE_KEY)
+    units = mesh_scale(mesh)["units"]
+    mesh = merged_surface(mesh)  # a texture's seams are not holes in the surface
     watertight = bool(mesh.is_watertight)
     bounds = np.asarray(mesh.bounds, dtype=float) if len(mesh.vertices) else np.zeros((2, 3))
-    record = mesh.metadata.get(PROVENANCE_KEY)
     return {
         "vertices": int(len(mesh.vertices)),
         "faces": int(len(mesh.faces)),
-        "units": mesh_scale(mesh)["units"],
+        "units": units,
         "bounds": bounds.tolist(),
         "extents": (bounds[1] - bounds[0]).tolist(),
         "surface_area": float(mesh.area),
@@ -216,6 +219,20 @@ def mesh_summary(mesh: trimesh.Trimesh) -> dict[str, Any]:
         "watertight": watertight,
         **({"provenance": describe(record)} if isinstance(record, dict) else {}),
     }
+
+
+def merged_surface(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """The mesh's surface alone, one vertex per point: what pieces, holes, watertightness and
+    volume are questions about. A photo texture duplicates every vertex on a seam between
+    charts (one per chart's texture coordinates), so its mesh falls apart into its charts for
+    ``split`` and is never watertight; this copy (no texture, no colours) is whole again. A
+    mesh without a texture comes back as it is."""
+    if getattr(mesh.visual, "kind", None) != "texture":
+        return mesh
+    merged = trimesh.Trimesh(np.asarray(mesh.vertices), np.asarray(mesh.faces), process=False)
+    merged.merge_vertices()
+    merged.metadata.update(mesh.metadata)
+    return merged
 
 
 def _closed_volume(mesh: trimesh.Trimesh) -> float | None:

@@ -104,3 +104,22 @@ def test_to_pythreejs_and_show_mesh():
     assert np.linalg.norm(moved.extents) / 2 < distance < np.linalg.norm(moved.extents) * 2
     assert any(isinstance(c, pythreejs.AmbientLight) for c in renderer.scene.children)
     assert any(isinstance(c, pythreejs.DirectionalLight) for c in renderer.camera.children)
+
+
+def test_a_textured_mesh_split_along_its_seams_is_measured_as_one_closed_surface():
+    from PIL import Image
+
+    from openstrate_nb.mesh import merged_surface
+
+    box = trimesh.creation.box((1.0, 2.0, 3.0))
+    # Every face its own chart, as a photo texture's seams leave it: 36 vertices, none shared.
+    corners = box.vertices[box.faces].reshape(-1, 3)
+    uv = np.tile([[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]], (len(box.faces), 1))
+    textured = trimesh.Trimesh(corners, np.arange(len(corners)).reshape(-1, 3), process=False,
+                               visual=trimesh.visual.TextureVisuals(uv=uv, image=Image.new("RGB", (8, 8))))
+    assert not textured.is_watertight and len(textured.split(only_watertight=False)) == 12
+    summary = mesh_summary(textured)
+    assert summary["watertight"] and summary["vertices"] == 8 and summary["faces"] == 12
+    assert summary["volume"] == pytest.approx(6.0) and summary["closed_volume"] == pytest.approx(6.0)
+    whole = merged_surface(textured)
+    assert len(whole.split(only_watertight=False)) == 1 and textured.visual.kind == "texture"  # the original kept

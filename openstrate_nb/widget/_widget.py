@@ -440,7 +440,7 @@ class ReconstructWidget(anywidget.AnyWidget):
         if self._measure is None:  # the view may have begun as a live preview, without a mesh to pick
             self._measure = MeasureTool(self._renderer)
         self._preview_stage = None
-        preview = png_bytes(picture_of(arrays, width=480, height=320))
+        preview = png_bytes(picture_of(arrays, width=480, height=320), colours=256)  # a saved notebook carries it
         self._measure.show(mesh, arrays["positions"])
         with self._lock:
             self._mesh, self._mesh_path, self._preview_png = mesh, path, preview
