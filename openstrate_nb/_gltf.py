@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GltfCamera", "srgb_to_linear", "linear_to_srgb", "glb_bytes"]
+__all__ = ["GltfCamera", "srgb_to_linear", "linear_to_srgb", "jpeg_bytes", "glb_bytes"]
 
 _FLOAT, _UINT = 5126, 5125
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
@@ -47,6 +47,19 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     """Linear-light values (0..1) in sRGB's transfer function (0..1)."""
     c = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
     return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
+
+def jpeg_bytes(rgb, quality: int) -> bytes:
+    """An sRGB picture (an (H, W, 3) uint8 array or a PIL image) as a baseline JPEG, the
+    texture format every glTF viewer reads (libjpeg, 4:2:0: the same bytes every run)."""
+    import io
+
+    from PIL import Image
+
+    image = rgb if isinstance(rgb, Image.Image) else Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8))
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=int(quality))
+    return buffer.getvalue()
 
 
 def _gltf_camera_matrix(world_from_camera: np.ndarray) -> list[float]:

@@ -59,13 +59,10 @@ def mesh_object(arrays: dict) -> three.Mesh:
 
 def _jpeg_data_uri(rgb: np.ndarray) -> str:
     import base64
-    import io
 
-    from PIL import Image
+    from ._gltf import jpeg_bytes
 
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buffer, format="JPEG", quality=_TEXTURE_QUALITY)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg_bytes(rgb, _TEXTURE_QUALITY)).decode("ascii")
 
 
 def renderer_for(mesh: three.Object3D, points: np.ndarray, *, width: int = 640, height: int = 420,

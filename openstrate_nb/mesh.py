@@ -24,7 +24,7 @@ from ._camera import FILMED_FROM_KEY, TEXTURE_PROJECTION_KEY
 from ._display_copy import (  # noqa: F401  (public here: the display copy is a mesh function)
     DEFAULT_MAX_FACES, area_weighted_vertex_normals, decimate_to_face_budget, display_arrays, display_mesh,
     texture_of, vertex_colors)
-from ._gltf import GltfCamera, glb_bytes, linear_to_srgb, srgb_to_linear
+from ._gltf import GltfCamera, glb_bytes, jpeg_bytes, linear_to_srgb, srgb_to_linear
 from ._provenance import PROVENANCE_KEY, describe, provenance
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,7 +53,7 @@ def load_glb(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryv
     vertex colours (``COLOR_0``, linear light in glTF) come back as the sRGB bytes trimesh and
     every picture use. The GLB's provenance record (how openstrate_nb made it), if any, is
     kept in ``mesh.metadata["openstrate_nb"]``, and the camera it opens at (a keyframe's
-    pose) in ``mesh.metadata["filmed_from"]`` (see :func:`filmed_from`).
+    pose, its vertical field of view, how far it looked) in ``mesh.metadata["filmed_from"]``.
     """
     mesh = _load_glb_mesh(path_or_bytes)
     try:
@@ -86,11 +86,9 @@ def glb_of(mesh: trimesh.Trimesh, *, jpeg_quality: int = 90) -> bytes:
     textured = texture_of(mesh)
     texture: dict[str, Any] = {}
     if textured is not None:
-        buffer = io.BytesIO()
-        textured[1].save(buffer, format="JPEG", quality=jpeg_quality)
         uv = textured[0].copy()
         uv[:, 1] = 1.0 - uv[:, 1]  # glTF's (0, 0) is the image's top-left
-        texture = {"uv": uv, "texture_jpeg": buffer.getvalue()}
+        texture = {"uv": uv, "texture_jpeg": jpeg_bytes(textured[1], jpeg_quality)}
     else:
         colours = vertex_colors(mesh)
         if colours is not None:

@@ -588,14 +588,14 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, texture, 
     """The GLB (with ``record`` and the mesh's digest in ``asset.extras``), points and camera
     path, in the result's frame (upright, and in metres when markers gave the scale)."""
     from . import outputs
-    from ..._gltf import glb_bytes, srgb_to_linear
+    from ..._gltf import glb_bytes, jpeg_bytes
 
     with progress.stage("export", 3):
         T = frame.T
         glb = work_dir / "mesh.glb"
         verts = outputs.apply(T, mesh.verts).astype(np.float32)
         if texture is not None:
-            jpeg = outputs.jpeg_bytes(texture.atlas, opts.texture_quality)
+            jpeg = jpeg_bytes(texture.atlas, opts.texture_quality)
             positions, faces = verts[texture.vertex_of], texture.faces.astype(np.uint32)
             # The digest of exactly what the GLB stores: positions, indices, UVs and the JPEG.
             record["geometry_sha256"] = record["stages"]["mesh"] = array_digest(
@@ -604,11 +604,11 @@ def export_result(work_dir: Path, keys: Keyframes, sparse, mesh: Mesh, texture, 
             data = glb_bytes(positions, faces, uv=texture.uv, texture_jpeg=jpeg, camera=camera,
                              extras={PROVENANCE_KEY: record},
                              mesh_extras={TEXTURE_PROJECTION_KEY: texture_projection(texture, frame)})
+            glb.write_bytes(data)
         else:
             faces = mesh.faces.astype(np.uint32)
             record["geometry_sha256"] = record["stages"]["mesh"] = array_digest(verts, faces, mesh.colors)
-            data = glb_bytes(verts, faces, linear_colors=srgb_to_linear(mesh.colors), extras={PROVENANCE_KEY: record})
-        glb.write_bytes(data)
+            outputs.write_glb(glb, verts, faces, mesh.colors, extras={PROVENANCE_KEY: record})
         progress("export", 1, 3)
         points_path = work_dir / "points.ply"
         outputs.write_ply_points(points_path, outputs.apply(T, sparse.points), sparse.colors)

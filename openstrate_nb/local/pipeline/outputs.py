@@ -131,16 +131,6 @@ def write_glb(path: Path, verts: np.ndarray, faces: np.ndarray, colors: np.ndarr
     path.write_bytes(glb_bytes(verts, faces, linear_colors=srgb_to_linear(np.asarray(colors)[:, :3]), extras=extras))
 
 
-def jpeg_bytes(rgb: np.ndarray, quality: int) -> bytes:
-    """An (H, W, 3) uint8 sRGB picture as baseline JPEG (4:2:0, libjpeg's: the same bytes every run)."""
-    import cv2
-
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise RuntimeError("The texture could not be encoded as JPEG.")
-    return data.tobytes()
-
-
 def write_ply_points(path: Path, points: np.ndarray, colors: np.ndarray) -> None:
     path.write_bytes(ply_points_bytes(points, colors))
 

@@ -81,14 +81,7 @@ class StageRecorder:
         """A JPEG thumbnail of one keyframe, under ``keyframes/`` with the keyframe's name."""
         if not self.enabled:
             return
-        import cv2
-
-        h, w = rgb.shape[:2]
-        s = min(1.0, THUMB_LONG_SIDE / max(h, w))
-        small = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-        assert ok
-        self._add(f"keyframes/{Path(name).stem}.jpg", jpeg.tobytes(), "a keyframe, as a thumbnail")
+        self._add(f"keyframes/{Path(name).stem}.jpg", _small_jpeg(rgb, THUMB_LONG_SIDE), "a keyframe, as a thumbnail")
 
     def features(self, rows: list[dict[str, Any]]) -> None:
         if self.enabled:
@@ -124,14 +117,7 @@ class StageRecorder:
         texture was cut from (-1: none saw it, its vertex colour kept) and the stage's counts."""
         if not self.enabled:
             return
-        import cv2
-
-        h, w = atlas.shape[:2]
-        s = min(1.0, 1024 / max(h, w))
-        small = cv2.resize(atlas, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-        assert ok
-        self._add("texture/atlas.jpg", jpeg.tobytes(), "the texture atlas: rectangles cut from the keyframes")
+        self._add("texture/atlas.jpg", _small_jpeg(atlas, 1024), "the texture atlas: rectangles cut from the keyframes")
         self._add("texture/face_source.npz", _npz(source=label.astype(np.int32)),
                   "per face of the result (in the GLB's order): the placed keyframe its texture comes from, -1 none")
         self._json("texture.json", facts, "texturing: keyframes used, patches, atlas size, faces textured")
@@ -198,3 +184,15 @@ def _npz(**arrays: np.ndarray) -> bytes:
             with archive.open(f"{key}.npy", "w") as entry:
                 np.lib.format.write_array(entry, np.asanyarray(value), allow_pickle=False)
     return buffer.getvalue()
+
+
+def _small_jpeg(rgb: np.ndarray, long_side: int) -> bytes:
+    """An RGB picture as a JPEG at most ``long_side`` pixels on its long side."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    s = min(1.0, long_side / max(h, w))
+    small = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    return jpeg.tobytes()
