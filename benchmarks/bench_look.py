@@ -40,9 +40,9 @@ def look(glb: Path, result_dir: Path, frames: dict[int, np.ndarray], picks: list
          scale: float) -> tuple[dict, dict]:
     from openstrate_nb import load_glb
 
-    # Each result through its own run's cameras at the same frames: the two runs decode the
-    # keyframes differently (the texture wants them at full size), so SfM places them a
-    # little differently, and a result seen through the other run's cameras is misaligned.
+    # Each result through its own run's cameras at the same frames: two runs on real footage
+    # do not place the cameras identically, and a result seen through the other run's
+    # cameras is misaligned.
     own = {c["frame_index"]: c for c in cameras(result_dir)}
     picks = [own[c["frame_index"]] for c in picks]
     mesh = load_glb(glb)

@@ -319,15 +319,17 @@ def choose_keyframes(video_path: Path, footage: Footage, image_dir: Path, opts: 
         for old in [*image_dir.glob("*.png"), *full_dir.glob("*.png")]:
             old.unlink()
         names, rgb_of, index_of, time_of = [], {}, {}, {}
-        # Decoded once at the texture's size; the working copy is made from the same pixels
-        # as a decode at the working size would be (the geometry does not depend on the texture).
-        long_side = max(opts.max_long_side, opts.texture_long_side) if opts.texture else opts.max_long_side
+        # Decoded once at the texture's size, with or without a texture, and the working copy
+        # resized from it: the working pixels do not depend on the texture option (a decode
+        # straight at the working size differs from the resized copy by a grey level here and
+        # there).
+        long_side = max(opts.max_long_side, opts.texture_long_side)
         for i, ts, big in decode.frames(video_path, long_side, set(frame_of)):
             name = f"frame_{i:06d}.png"
             size = decode.output_size(big.shape[1], big.shape[0], opts.max_long_side)
             rgb = big if size == big.shape[1::-1] else cv2.resize(big, size, interpolation=cv2.INTER_AREA)
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-            if rgb is not big:
+            if rgb is not big and opts.texture:
                 full_dir.mkdir(exist_ok=True)
                 cv2.imwrite(str(full_dir / name), cv2.cvtColor(big, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
             names.append(name)
